@@ -1,0 +1,53 @@
+# Content-transfer service. `make help` lists the targets.
+
+SHELL        := /bin/bash
+BUF_VERSION  := v1.75.0
+GOBIN        ?= $(shell go env GOPATH)/bin
+BUF          := $(GOBIN)/buf
+GOOGLEAPIS   := $(shell go env GOMODCACHE)/github.com/grpc-ecosystem/grpc-gateway@v1.16.0/third_party/googleapis
+VERSION      ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS      := -X main.version=$(VERSION)
+
+.PHONY: help run test build generate checkgenerate lint bench fuzz tools clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+run: build ## start a local Postgres (unless DATABASE_URL is set), migrate, seed the demo course, serve
+	@scripts/run.sh
+
+test: checkgenerate lint ## the whole suite, against a real Postgres the tests start themselves
+	go test -count=1 -race ./...
+
+build: ## build the binaries into bin/
+	@mkdir -p bin
+	go build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+
+tools: $(BUF) ## install buf at the pinned version (the protoc plugins are go.mod tools)
+
+$(BUF):
+	GOBIN=$(GOBIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+build/googleapis: # google/api protos, taken from the module cache, not committed
+	go mod download github.com/grpc-ecosystem/grpc-gateway@v1.16.0
+	@mkdir -p $@/google/api
+	cp $(GOOGLEAPIS)/google/api/annotations.proto $(GOOGLEAPIS)/google/api/http.proto $@/google/api/
+	chmod u+w $@/google/api/*.proto
+
+generate: $(BUF) build/googleapis ## regenerate gen/ from proto/
+	find gen -name '*.go' ! -name 'openapi.go' -delete 2>/dev/null || true
+	rm -f gen/openapi/*.json
+	$(BUF) generate
+
+checkgenerate: generate ## fail when gen/ differs from what buf generates
+	@git add -N gen 2>/dev/null || true
+	@git diff --exit-code --stat -- gen || { echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
+
+lint: $(BUF) build/googleapis ## buf lint and format, go vet, gofmt
+	$(BUF) lint
+	$(BUF) format -d --exit-code proto
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+
+clean: ## remove build outputs and the local database
+	rm -rf bin build .data

@@ -1,0 +1,48 @@
+// Package fault holds the error kinds the service layer reports. Each kind is a
+// sentinel; an *Error adds a stable machine code, the path of the culprit and a
+// message for course managers in Portuguese. The transport edge turns the kind into
+// a gRPC status (and so an HTTP status); nothing below it knows about either.
+package fault
+
+import "errors"
+
+// The error kinds. Test with errors.Is.
+var (
+	// ErrInvalidArgument: the caller sent something malformed.
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNotFound: the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the request clashes with the current state (e.g. a reused key).
+	ErrConflict = errors.New("conflict")
+	// ErrFailedPrecondition: the request is well formed but cannot be carried out in
+	// the current state (e.g. a file with validation errors).
+	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrTooLarge: the request exceeds a configured size limit.
+	ErrTooLarge = errors.New("too large")
+	// ErrUnavailable: a dependency (the database) cannot be reached right now.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Error is an error for the caller: a kind, a stable code, the path of the culprit
+// (a request field or JSON path, may be empty) and a pt-BR message.
+type Error struct {
+	Kind    error
+	Code    string
+	Path    string
+	Message string
+}
+
+// New returns an *Error of the given kind.
+func New(kind error, code, path, message string) *Error {
+	return &Error{Kind: kind, Code: code, Path: path, Message: message}
+}
+
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return e.Code + ": " + e.Message
+	}
+	return e.Code + " at " + e.Path + ": " + e.Message
+}
+
+// Unwrap makes errors.Is(err, kind) hold.
+func (e *Error) Unwrap() error { return e.Kind }

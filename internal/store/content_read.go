@@ -1,0 +1,320 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
+)
+
+// The export reads one statement per content table, all sent in a single batch
+// inside one snapshot: the number of queries and round trips is the same for a
+// course of one lesson or of ten thousand. Each statement orders its rows so that
+// appending them to their parents gives the exported order.
+const (
+	sqlCourseRow = `
+SELECT id::text, title, description, status FROM courses WHERE id = $1`
+
+	sqlCourseModules = `
+SELECT id::text, position, title, description
+FROM modules WHERE course_id = $1
+ORDER BY position`
+
+	sqlCourseLessons = `
+SELECT l.id::text, l.module_id::text, l.position, l.title, l.video_url, l.video_provider,
+       l.duration_seconds, l.practical_summary, l.checklist
+FROM lessons l JOIN modules m ON m.id = l.module_id
+WHERE m.course_id = $1
+ORDER BY m.position, l.position`
+
+	// courseQuizIDs is the set of quizzes attached to the course's modules or lessons.
+	courseQuizIDs = `
+WITH course_quizzes AS (
+  SELECT q.id FROM quizzes q JOIN modules m ON m.id = q.module_id WHERE m.course_id = $1
+  UNION ALL
+  SELECT q.id FROM quizzes q JOIN lessons l ON l.id = q.lesson_id
+    JOIN modules m ON m.id = l.module_id WHERE m.course_id = $1
+)`
+
+	sqlCourseQuizzes = courseQuizIDs + `
+SELECT q.id::text, coalesce(q.module_id::text, ''), coalesce(q.lesson_id::text, ''),
+       q.position, q.title, q.min_score
+FROM quizzes q JOIN course_quizzes c ON c.id = q.id
+ORDER BY q.position, q.id`
+
+	sqlCourseQuestions = courseQuizIDs + `
+SELECT qq.id::text, qq.quiz_id::text, qq.position, qq.type, qq.text, qq.explanation
+FROM quiz_questions qq JOIN course_quizzes c ON c.id = qq.quiz_id
+ORDER BY qq.position, qq.id`
+
+	sqlCourseOptions = courseQuizIDs + `
+SELECT o.id::text, o.question_id::text, o.position, o.text, o.is_correct, o.feedback
+FROM quiz_options o JOIN quiz_questions qq ON qq.id = o.question_id
+  JOIN course_quizzes c ON c.id = qq.quiz_id
+ORDER BY o.position, o.id`
+
+	// courseCompetencyIDs is the set of competencies linked to the course's lessons.
+	courseCompetencyIDs = `
+WITH course_competencies AS (
+  SELECT DISTINCT lc.competency_id AS id
+  FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id
+    JOIN modules m ON m.id = l.module_id
+  WHERE m.course_id = $1
+)`
+
+	sqlCourseLinks = `
+SELECT lc.lesson_id::text, lc.competency_id::text
+FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id
+  JOIN modules m ON m.id = l.module_id
+  JOIN competencies c ON c.id = lc.competency_id
+WHERE m.course_id = $1
+ORDER BY lc.lesson_id, c.code`
+
+	sqlCourseCompetencies = courseCompetencyIDs + `
+SELECT c.id::text, c.code, c.name, c.description
+FROM competencies c JOIN course_competencies cc ON cc.id = c.id
+ORDER BY c.code`
+
+	sqlCourseBankQuestions = courseCompetencyIDs + `
+SELECT bq.id::text, bq.competency_id::text, bq.position, bq.type, bq.text, bq.explanation
+FROM bank_questions bq JOIN course_competencies cc ON cc.id = bq.competency_id
+  JOIN competencies c ON c.id = bq.competency_id
+ORDER BY c.code, bq.position`
+
+	sqlCourseBankOptions = courseCompetencyIDs + `
+SELECT bo.id::text, bo.question_id::text, bo.position, bo.text, bo.is_correct, bo.feedback
+FROM bank_options bo JOIN bank_questions bq ON bq.id = bo.question_id
+  JOIN course_competencies cc ON cc.id = bq.competency_id
+ORDER BY bo.position, bo.id`
+
+	sqlCourseFAQ = `
+SELECT id::text, position, question, answer
+FROM course_faqs WHERE course_id = $1
+ORDER BY position`
+)
+
+// ReadCourse reads a course and all its transferable content from one consistent
+// snapshot. User data (progress, attempts, certificates, tickets, assignments,
+// audit logs) is never read.
+func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID) (*contentv1.Course, error) {
+	var course *contentv1.Course
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		var err error
+		course, err = readCourse(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return course, nil
+}
+
+// courseReader appends the rows of each statement to the entities read before it.
+type courseReader struct {
+	course        *contentv1.Course
+	modules       map[string]*contentv1.Module
+	lessons       map[string]*contentv1.Lesson
+	quizzes       map[string]*contentv1.Quiz
+	questions     map[string]*contentv1.Question
+	bankQuestions map[string]*contentv1.BankQuestion
+}
+
+func readCourse(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*contentv1.Course, error) {
+	r := &courseReader{
+		course:        &contentv1.Course{},
+		modules:       map[string]*contentv1.Module{},
+		lessons:       map[string]*contentv1.Lesson{},
+		quizzes:       map[string]*contentv1.Quiz{},
+		questions:     map[string]*contentv1.Question{},
+		bankQuestions: map[string]*contentv1.BankQuestion{},
+	}
+	steps := []struct {
+		sql  string
+		scan func(pgx.Rows) error
+	}{
+		{sqlCourseRow, r.scanCourse},
+		{sqlCourseModules, r.scanModule},
+		{sqlCourseLessons, r.scanLesson},
+		{sqlCourseQuizzes, r.scanQuiz},
+		{sqlCourseQuestions, r.scanQuestion},
+		{sqlCourseOptions, r.scanOption},
+		{sqlCourseLinks, r.scanLink},
+		{sqlCourseCompetencies, r.scanCompetency},
+		{sqlCourseBankQuestions, r.scanBankQuestion},
+		{sqlCourseBankOptions, r.scanBankOption},
+		{sqlCourseFAQ, r.scanFAQ},
+	}
+	batch := &pgx.Batch{}
+	for _, st := range steps {
+		batch.Queue(st.sql, id)
+	}
+	results := tx.SendBatch(ctx, batch)
+	defer results.Close()
+	for i, st := range steps {
+		rows, err := results.Query()
+		if err != nil {
+			return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			if err := st.scan(rows); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
+		}
+		if i == 0 && n == 0 {
+			return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
+		}
+	}
+	return r.course, results.Close()
+}
+
+func (r *courseReader) scanCourse(rows pgx.Rows) error {
+	var status string
+	c := r.course
+	if err := rows.Scan(&c.Id, &c.Title, &c.Description, &status); err != nil {
+		return err
+	}
+	c.Status = courseStatusFromDB(status)
+	return nil
+}
+
+func (r *courseReader) scanModule(rows pgx.Rows) error {
+	m := &contentv1.Module{}
+	if err := rows.Scan(&m.Id, &m.Position, &m.Title, &m.Description); err != nil {
+		return err
+	}
+	r.course.Modules = append(r.course.Modules, m)
+	r.modules[m.Id] = m
+	return nil
+}
+
+func (r *courseReader) scanLesson(rows pgx.Rows) error {
+	var moduleID, provider string
+	l := &contentv1.Lesson{}
+	if err := rows.Scan(&l.Id, &moduleID, &l.Position, &l.Title, &l.VideoUrl, &provider,
+		&l.DurationSeconds, &l.PracticalSummary, &l.Checklist); err != nil {
+		return err
+	}
+	l.VideoProvider = videoProviderFromDB(provider)
+	m, ok := r.modules[moduleID]
+	if !ok {
+		return fmt.Errorf("lesson %s: module %s not read", l.Id, moduleID)
+	}
+	m.Lessons = append(m.Lessons, l)
+	r.lessons[l.Id] = l
+	return nil
+}
+
+func (r *courseReader) scanQuiz(rows pgx.Rows) error {
+	var moduleID, lessonID string
+	q := &contentv1.Quiz{}
+	if err := rows.Scan(&q.Id, &moduleID, &lessonID, &q.Position, &q.Title, &q.MinScore); err != nil {
+		return err
+	}
+	if m, ok := r.modules[moduleID]; ok {
+		m.Quizzes = append(m.Quizzes, q)
+	} else if l, ok := r.lessons[lessonID]; ok {
+		l.Quizzes = append(l.Quizzes, q)
+	} else {
+		return fmt.Errorf("quiz %s: parent not read", q.Id)
+	}
+	r.quizzes[q.Id] = q
+	return nil
+}
+
+func (r *courseReader) scanQuestion(rows pgx.Rows) error {
+	var quizID, typ string
+	q := &contentv1.Question{}
+	if err := rows.Scan(&q.Id, &quizID, &q.Position, &typ, &q.Text, &q.Explanation); err != nil {
+		return err
+	}
+	q.Type = questionTypeFromDB(typ)
+	quiz, ok := r.quizzes[quizID]
+	if !ok {
+		return fmt.Errorf("question %s: quiz %s not read", q.Id, quizID)
+	}
+	quiz.Questions = append(quiz.Questions, q)
+	r.questions[q.Id] = q
+	return nil
+}
+
+func (r *courseReader) scanOption(rows pgx.Rows) error {
+	var questionID string
+	o := &contentv1.Option{}
+	if err := rows.Scan(&o.Id, &questionID, &o.Position, &o.Text, &o.Correct, &o.Feedback); err != nil {
+		return err
+	}
+	q, ok := r.questions[questionID]
+	if !ok {
+		return fmt.Errorf("option %s: question %s not read", o.Id, questionID)
+	}
+	q.Options = append(q.Options, o)
+	return nil
+}
+
+func (r *courseReader) scanLink(rows pgx.Rows) error {
+	var lessonID, competencyID string
+	if err := rows.Scan(&lessonID, &competencyID); err != nil {
+		return err
+	}
+	l, ok := r.lessons[lessonID]
+	if !ok {
+		return fmt.Errorf("competency link: lesson %s not read", lessonID)
+	}
+	l.CompetencyIds = append(l.CompetencyIds, competencyID)
+	return nil
+}
+
+func (r *courseReader) scanCompetency(rows pgx.Rows) error {
+	c := &contentv1.Competency{}
+	if err := rows.Scan(&c.Id, &c.Code, &c.Name, &c.Description); err != nil {
+		return err
+	}
+	r.course.Competencies = append(r.course.Competencies, c)
+	return nil
+}
+
+func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
+	var typ string
+	q := &contentv1.BankQuestion{}
+	if err := rows.Scan(&q.Id, &q.CompetencyId, &q.Position, &typ, &q.Text, &q.Explanation); err != nil {
+		return err
+	}
+	q.Type = questionTypeFromDB(typ)
+	r.course.QuestionBank = append(r.course.QuestionBank, q)
+	r.bankQuestions[q.Id] = q
+	return nil
+}
+
+func (r *courseReader) scanBankOption(rows pgx.Rows) error {
+	var questionID string
+	o := &contentv1.Option{}
+	if err := rows.Scan(&o.Id, &questionID, &o.Position, &o.Text, &o.Correct, &o.Feedback); err != nil {
+		return err
+	}
+	q, ok := r.bankQuestions[questionID]
+	if !ok {
+		return fmt.Errorf("bank option %s: question %s not read", o.Id, questionID)
+	}
+	q.Options = append(q.Options, o)
+	return nil
+}
+
+func (r *courseReader) scanFAQ(rows pgx.Rows) error {
+	f := &contentv1.FaqEntry{}
+	if err := rows.Scan(&f.Id, &f.Position, &f.Question, &f.Answer); err != nil {
+		return err
+	}
+	r.course.Faq = append(r.course.Faq, f)
+	return nil
+}

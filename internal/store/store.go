@@ -1,0 +1,73 @@
+// Package store is the SQL over pgx that the transfer service needs: one file per
+// table family, parameterised statements only. It implements the interfaces that
+// package transfer owns and turns pgx.ErrNoRows into fault.ErrNotFound.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store reads and writes course content in PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store over pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.pool.Ping(ctx)
+}
+
+// snapshot runs fn in a read-only REPEATABLE READ transaction, so that every query
+// in fn sees the same consistent state of the database.
+func (s *Store) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// transactRetries bounds the retries of a transaction that hit a serialization failure.
+const transactRetries = 3
+
+// transact runs fn in a read-write transaction: rollback on error, commit otherwise,
+// and a retry (with a short backoff) when PostgreSQL reports a serialization
+// failure or deadlock, which only means the transaction lost a race.
+func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt <= transactRetries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
+			}
+		}
+		err = pgx.BeginFunc(ctx, s.pool, fn)
+		if !isRetryable(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("transaction failed after %d retries: %w", transactRetries, err)
+}
+
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}

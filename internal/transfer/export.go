@@ -1,0 +1,110 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
+)
+
+// Export is an exported course: the transfer file and its suggested file name.
+type Export struct {
+	File     *contentv1.CourseExport
+	Filename string
+}
+
+// ExportCourse renders the course with the given id as a transfer file.
+func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, error) {
+	id, err := parseCourseID(courseID, "courseId")
+	if err != nil {
+		return nil, err
+	}
+	course, err := s.store.ReadCourse(ctx, id)
+	if err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
+			return nil, fault.New(fault.ErrNotFound, "COURSE_NOT_FOUND", "courseId",
+				fmt.Sprintf("Curso %s não encontrado.", id))
+		}
+		return nil, fmt.Errorf("export course %s: %w", id, err)
+	}
+	now := s.now().Truncate(time.Second)
+	file := &contentv1.CourseExport{
+		FormatVersion: FormatVersion,
+		ExportedAt:    timestamppb.New(now),
+		Source: &contentv1.ExportSource{
+			Service:     ServiceName,
+			Version:     s.source.Version,
+			CourseId:    id.String(),
+			Environment: s.source.Environment,
+		},
+		Course: course,
+	}
+	return &Export{File: file, Filename: exportFilename(course.GetTitle(), now)}, nil
+}
+
+func parseCourseID(raw, path string) (uuid.UUID, error) {
+	if strings.TrimSpace(raw) == "" {
+		return uuid.Nil, fault.New(fault.ErrInvalidArgument, "COURSE_ID_REQUIRED", path,
+			"Informe o identificador do curso.")
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil || len(raw) != 36 {
+		return uuid.Nil, fault.New(fault.ErrInvalidArgument, "INVALID_COURSE_ID", path,
+			fmt.Sprintf("O identificador do curso %q não é um UUID válido.", truncate(raw, 80)))
+	}
+	return id, nil
+}
+
+// exportFilename is "<course-slug>-<yyyymmdd>.json", the date in the server's
+// local time zone (set TZ, e.g. America/Sao_Paulo).
+func exportFilename(title string, at time.Time) string {
+	return slug(title) + "-" + at.In(time.Local).Format("20060102") + ".json"
+}
+
+// maxSlugLen keeps file names short enough for every file system and browser.
+const maxSlugLen = 60
+
+// slug turns a title into lowercase ASCII words joined by hyphens, dropping
+// accents ("Segurança do Trabalho" → "seguranca-do-trabalho").
+func slug(title string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, r := range norm.NFD.String(title) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			hyphen = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			hyphen = true
+		}
+		if b.Len() >= maxSlugLen {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "curso"
+	}
+	return strings.TrimRight(b.String()[:min(b.Len(), maxSlugLen)], "-")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

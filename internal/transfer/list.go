@@ -1,0 +1,89 @@
+package transfer
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
+)
+
+// Page sizes of ListCourses.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// maxTitleQuery bounds the title filter; nobody types a longer title.
+const maxTitleQuery = 200
+
+// ListCourses returns a page of course summaries ordered by title.
+func (s *Service) ListCourses(ctx context.Context, req *contentv1.ListCoursesRequest) (*contentv1.ListCoursesResponse, error) {
+	q := CourseQuery{Limit: int(req.GetPageSize()), Status: req.GetStatus(), TitleContains: req.GetTitleQuery()}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultPageSize
+	case q.Limit < 0 || q.Limit > MaxPageSize:
+		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_PAGE_SIZE", "pageSize",
+			fmt.Sprintf("O tamanho da página deve estar entre 1 e %d.", MaxPageSize))
+	}
+	if _, ok := contentv1.CourseStatus_name[int32(q.Status)]; !ok {
+		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_STATUS", "status", "Status de curso desconhecido.")
+	}
+	if len([]rune(q.TitleContains)) > maxTitleQuery {
+		return nil, fault.New(fault.ErrInvalidArgument, "TITLE_QUERY_TOO_LONG", "titleQuery",
+			fmt.Sprintf("O filtro de título deve ter no máximo %d caracteres.", maxTitleQuery))
+	}
+	if tok := req.GetPageToken(); tok != "" {
+		cursor, err := decodePageToken(tok)
+		if err != nil {
+			return nil, fault.New(fault.ErrInvalidArgument, "INVALID_PAGE_TOKEN", "pageToken",
+				"O token de página é inválido; recomece da primeira página.")
+		}
+		q.After = cursor
+	}
+
+	// One extra row tells whether another page follows.
+	want := q.Limit
+	q.Limit++
+	courses, err := s.store.ListCourses(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list courses: %w", err)
+	}
+	resp := &contentv1.ListCoursesResponse{Courses: courses}
+	if len(courses) > want {
+		resp.Courses = courses[:want]
+		last := resp.Courses[want-1]
+		resp.NextPageToken, err = encodePageToken(last.GetTitle(), last.GetId())
+		if err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+func encodePageToken(title, id string) (string, error) {
+	cursor := CourseCursor{Title: title}
+	if err := cursor.ID.UnmarshalText([]byte(id)); err != nil {
+		return "", fmt.Errorf("page token id %q: %w", id, err)
+	}
+	raw, err := json.Marshal(cursor)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+func decodePageToken(token string) (*CourseCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, err
+	}
+	var cursor CourseCursor
+	if err := json.Unmarshal(raw, &cursor); err != nil {
+		return nil, err
+	}
+	return &cursor, nil
+}

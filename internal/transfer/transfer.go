@@ -1,0 +1,64 @@
+// Package transfer is the service layer of course transfer: listing, exporting,
+// analysing and importing courses. It knows neither HTTP nor SQL: transports call
+// it, and it reaches the database through the ContentStore interface it owns.
+package transfer
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+)
+
+// FormatVersion is the version of the transfer file format this service writes.
+const FormatVersion = 1
+
+// ServiceName identifies this service in the source of the files it writes.
+const ServiceName = "contentd"
+
+// ContentStore is what the service needs from the database.
+type ContentStore interface {
+	// ListCourses returns up to q.Limit course summaries ordered by (title, id),
+	// starting after q.After when set.
+	ListCourses(ctx context.Context, q CourseQuery) ([]*contentv1.CourseSummary, error)
+	// ReadCourse returns the course with all its transferable content, read from
+	// one consistent snapshot. It fails with fault.ErrNotFound for an unknown id.
+	ReadCourse(ctx context.Context, id uuid.UUID) (*contentv1.Course, error)
+}
+
+// CourseQuery selects courses for ListCourses.
+type CourseQuery struct {
+	Limit int
+	// Status filters by status; COURSE_STATUS_UNSPECIFIED means any.
+	Status contentv1.CourseStatus
+	// TitleContains filters by title, case- and accent-insensitively; empty means any.
+	TitleContains string
+	// After is the keyset position to continue from; nil for the first page.
+	After *CourseCursor
+}
+
+// CourseCursor is a position in the (title, id) order of courses.
+type CourseCursor struct {
+	Title string    `json:"t"`
+	ID    uuid.UUID `json:"i"`
+}
+
+// Source describes this service instance in the files it exports.
+type Source struct {
+	Version     string
+	Environment string
+}
+
+// Service implements course transfer over a ContentStore.
+type Service struct {
+	store  ContentStore
+	source Source
+	now    func() time.Time
+}
+
+// New returns a Service.
+func New(store ContentStore, source Source) *Service {
+	return &Service{store: store, source: source, now: time.Now}
+}
