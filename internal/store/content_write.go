@@ -29,8 +29,8 @@ func (p provenance) external(id string) *string {
 // so that each table is written with one COPY: a constant number of round trips
 // whatever the size of the course.
 type courseRows struct {
-	courses, modules, lessons, quizzes, questions, options  [][]any
-	competencies, links, bankQuestions, bankOptions, faqs [][]any
+	courses, modules, lessons, quizzes, questions, options [][]any
+	competencies, links, bankQuestions, bankOptions, faqs  [][]any
 }
 
 // buildCourseRows flattens c into table rows. The ids in c are used as they are.

@@ -13,11 +13,12 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
-// foldFrom and foldTo fold case and Portuguese accents the same way in SQL and Go,
-// so that the title filter needs no database extension (unaccent is not everywhere).
+// foldFrom and foldTo fold Portuguese accents the same way in SQL and Go, so that
+// the title filter needs no database extension (unaccent is not everywhere). The
+// upper-case letters are listed because lower() leaves them alone in a C locale.
 const (
-	foldFrom = "áàâãäéèêëíìîïóòôõöúùûüçñ"
-	foldTo   = "aaaaaeeeeiiiiooooouuuucn"
+	foldFrom = "áàâãäéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑ"
+	foldTo   = "aaaaaeeeeiiiiooooouuuucnaaaaaeeeeiiiiooooouuuucn"
 )
 
 var foldReplacer = func() *strings.Replacer {

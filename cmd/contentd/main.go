@@ -1,0 +1,158 @@
+// Command contentd serves the course-transfer API and runs its database chores.
+//
+//	contentd serve       serve gRPC and the REST gateway
+//	contentd migrate     apply pending database migrations
+//	contentd seed-demo   load the demo course (idempotent)
+//	contentd version     print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/educacao-continuada/content-transfer/internal/config"
+	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/migrations"
+	"github.com/educacao-continuada/content-transfer/internal/server"
+	"github.com/educacao-continuada/content-transfer/internal/store"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `Usage: contentd <command> [flags]
+
+Commands:
+  serve       serve the transfer API over gRPC and REST
+  migrate     apply pending database migrations
+  seed-demo   load the demo course (does nothing if it is already there)
+  version     print the version
+
+Run 'contentd <command> -help' for the flags and environment of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:])
+	case "migrate":
+		err = migrate(ctx, args[1:])
+	case "seed-demo":
+		err = seedDemo(ctx, args[1:])
+	case "version":
+		fmt.Println(version)
+	case "help", "-h", "-help", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "contentd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		return 0
+	case err != nil:
+		newLogger(slog.LevelInfo).Error("contentd "+args[0]+" failed", "error", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func newLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func openPool(ctx context.Context, db config.Database) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(db.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	cfg.MaxConns = db.MaxConns
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+func serve(ctx context.Context, args []string) error {
+	cfg, err := config.LoadServe(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	pool, err := openPool(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	svc := transfer.New(st, transfer.Source{Version: version, Environment: cfg.Environment})
+	srv, err := server.New(ctx, server.Config{
+		GRPCAddr:          cfg.GRPCAddr,
+		HTTPAddr:          cfg.HTTPAddr,
+		MaxMessageBytes:   cfg.MaxMessageBytes,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		ReadinessInterval: cfg.ReadinessInterval,
+	}, svc, st, log)
+	if err != nil {
+		return err
+	}
+	log.Info("contentd starting", "version", version, "environment", cfg.Environment)
+	return srv.Serve(ctx)
+}
+
+func migrate(ctx context.Context, args []string) error {
+	db, err := config.LoadDatabaseOnly("migrate", "Applies pending database migrations, each in its own transaction.", args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := migrations.Up(ctx, pool)
+	if err != nil {
+		return err
+	}
+	newLogger(slog.LevelInfo).Info("migrations applied", "versions", applied)
+	return nil
+}
+
+func seedDemo(ctx context.Context, args []string) error {
+	db, err := config.LoadDatabaseOnly("seed-demo", "Loads the demo course; does nothing if it is already there.", args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	course, err := demo.Course()
+	if err != nil {
+		return err
+	}
+	created, err := store.New(pool).SeedCourse(ctx, course)
+	if err != nil {
+		return err
+	}
+	newLogger(slog.LevelInfo).Info("demo course", "id", course.GetId(), "title", course.GetTitle(), "created", created)
+	return nil
+}

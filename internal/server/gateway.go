@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/exportfile"
+)
+
+// fileMarshaler renders REST responses the way the transfer file is written: stable,
+// indented JSON with every field present and enums by name.
+type fileMarshaler struct {
+	runtime.JSONPb
+}
+
+func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
+	compact, err := m.JSONPb.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return exportfile.Indent(compact)
+}
+
+func newFileMarshaler() *fileMarshaler {
+	return &fileMarshaler{runtime.JSONPb{
+		MarshalOptions:   exportfile.MarshalOptions,
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+	}}
+}
+
+// ErrorBody is the JSON body of every REST error.
+type ErrorBody struct {
+	// Code is a stable machine-readable code, e.g. "COURSE_NOT_FOUND".
+	Code string `json:"code"`
+	// Message is for people, in Portuguese.
+	Message string `json:"message"`
+	// Path is the request field or JSON path of the culprit, when there is one.
+	Path string `json:"path,omitempty"`
+	// Status is the gRPC status name, e.g. "NOT_FOUND".
+	Status string `json:"status"`
+}
+
+// httpStatus derives the HTTP status from a gRPC code. It follows grpc-gateway
+// except for ResourceExhausted, which here only ever means "request too large".
+func httpStatus(c codes.Code) int {
+	if c == codes.ResourceExhausted {
+		return http.StatusRequestEntityTooLarge
+	}
+	return runtime.HTTPStatusFromCode(c)
+}
+
+func errorBody(s *status.Status) ErrorBody {
+	body := ErrorBody{Code: codeName(s.Code()), Message: s.Message(), Status: codeName(s.Code())}
+	for _, d := range s.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
+			body.Code = info.GetReason()
+			body.Path = info.GetMetadata()["path"]
+		}
+	}
+	return body
+}
+
+func writeError(w http.ResponseWriter, httpCode int, body ErrorBody) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpCode)
+	out, _ := json.MarshalIndent(body, "", "  ")
+	_, _ = w.Write(append(out, '\n'))
+}
+
+// gatewayErrors writes gRPC errors as ErrorBody with the matching HTTP status. Errors
+// raised by the gateway itself (an unparsable parameter, say) carry no ErrorInfo
+// and keep the gRPC code name as their code.
+func gatewayErrors(log *slog.Logger) runtime.ErrorHandlerFunc {
+	return func(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		s := status.Convert(err)
+		body := errorBody(s)
+		if !hasErrorInfo(s) && s.Code() == codes.InvalidArgument {
+			// The gateway's own parse errors are English and technical; the detail goes to the log.
+			log.InfoContext(ctx, "rejected request", "path", r.URL.Path, "error", s.Message())
+			body.Code = "INVALID_REQUEST"
+			body.Message = "Requisição inválida: verifique os parâmetros enviados."
+		}
+		writeError(w, httpStatus(s.Code()), body)
+	}
+}
+
+func hasErrorInfo(s *status.Status) bool {
+	for _, d := range s.Details() {
+		if _, ok := d.(*errdetails.ErrorInfo); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// routingErrors answers unknown routes and wrong methods in the same JSON shape.
+func routingErrors(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpCode int) {
+	switch httpCode {
+	case http.StatusNotFound:
+		writeError(w, httpCode, ErrorBody{Code: "ROUTE_NOT_FOUND", Status: codeName(codes.NotFound),
+			Message: fmt.Sprintf("Rota não encontrada: %s %s.", r.Method, r.URL.Path)})
+	case http.StatusMethodNotAllowed:
+		writeError(w, httpCode, ErrorBody{Code: "METHOD_NOT_ALLOWED", Status: codeName(codes.Unimplemented),
+			Message: fmt.Sprintf("Método %s não permitido em %s.", r.Method, r.URL.Path)})
+	default:
+		writeError(w, httpCode, ErrorBody{Code: "INVALID_REQUEST", Status: codeName(codes.InvalidArgument),
+			Message: "Requisição inválida."})
+	}
+}
+
+// outgoingHeaders turns the export's content-disposition gRPC header into the HTTP
+// header and drops every other response metadata.
+func outgoingHeaders(key string) (string, bool) {
+	if strings.EqualFold(key, contentDispositionKey) {
+		return "Content-Disposition", true
+	}
+	return "", false
+}
+
+// newGateway returns the REST handler for the /gestor routes, forwarding to the
+// gRPC server on conn.
+func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler()),
+		runtime.WithErrorHandler(gatewayErrors(log)),
+		runtime.WithRoutingErrorHandler(routingErrors),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeaders),
+	)
+	if err := contentv1.RegisterContentTransferServiceHandler(ctx, mux, conn); err != nil {
+		return nil, fmt.Errorf("register gateway: %w", err)
+	}
+	return mux, nil
+}

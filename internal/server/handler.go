@@ -1,0 +1,42 @@
+// Package server exposes the transfer service over gRPC (with reflection and
+// health) and over REST/JSON through grpc-gateway, which calls the gRPC endpoint
+// so that every interceptor runs for REST too.
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
+)
+
+// contentDispositionKey is the gRPC header that carries the export's file name; the
+// gateway turns it into the HTTP Content-Disposition header.
+const contentDispositionKey = "content-disposition"
+
+// contentTransfer adapts transfer.Service to the generated gRPC interface. The
+// import RPCs answer Unimplemented until they are built.
+type contentTransfer struct {
+	contentv1.UnimplementedContentTransferServiceServer
+	svc *transfer.Service
+}
+
+func (h *contentTransfer) ListCourses(ctx context.Context, req *contentv1.ListCoursesRequest) (*contentv1.ListCoursesResponse, error) {
+	return h.svc.ListCourses(ctx, req)
+}
+
+func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.ExportCourseRequest) (*contentv1.ExportCourseResponse, error) {
+	export, err := h.svc.ExportCourse(ctx, req.GetCourseId())
+	if err != nil {
+		return nil, err
+	}
+	disposition := fmt.Sprintf("attachment; filename=%q", export.Filename)
+	if err := grpc.SetHeader(ctx, metadata.Pairs(contentDispositionKey, disposition)); err != nil {
+		return nil, fmt.Errorf("set content-disposition: %w", err)
+	}
+	return &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}, nil
+}

@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/gen/openapi"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
+)
+
+// Config is what the servers need to know.
+type Config struct {
+	// GRPCAddr and HTTPAddr are the listen addresses (":0" picks a free port).
+	GRPCAddr string
+	HTTPAddr string
+	// MaxMessageBytes bounds one gRPC message, and so one imported file.
+	MaxMessageBytes int
+	// ShutdownTimeout bounds the graceful drain on shutdown; then calls are cut.
+	ShutdownTimeout time.Duration
+	// ReadinessInterval is how often the database is checked for gRPC health.
+	ReadinessInterval time.Duration
+}
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server is the gRPC server and the REST gateway in front of it.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	db       Pinger
+	health   *health.Server
+	grpc     *grpc.Server
+	http     *http.Server
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	loopback *grpc.ClientConn
+}
+
+// New listens on both addresses and wires the servers; Serve starts them.
+func New(ctx context.Context, cfg Config, svc *transfer.Service, db Pinger, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, db: db, health: health.NewServer()}
+	s.grpc = newGRPCServer(svc, s.health, log, cfg.MaxMessageBytes)
+
+	var err error
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.grpcLis.Close()
+		return nil, fmt.Errorf("listen HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	// The gateway is a gRPC client of this very server, so that the interceptor
+	// chain runs for REST calls too. Responses come from ourselves: no size cap.
+	s.loopback, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(cfg.MaxMessageBytes)),
+	)
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
+	}
+	gateway, err := newGateway(ctx, s.loopback, log)
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(gateway),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return s, nil
+}
+
+// GRPCAddr is the address the gRPC server listens on.
+func (s *Server) GRPCAddr() net.Addr { return s.grpcLis.Addr() }
+
+// HTTPAddr is the address the REST gateway listens on.
+func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
+
+func (s *Server) routes(gateway http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.db.Ping(ctx); err != nil {
+			s.log.WarnContext(ctx, "readiness check failed", "error", err.Error())
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	})
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.JSON)
+	})
+	mux.Handle("/", gateway)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	out, _ := json.Marshal(v)
+	_, _ = w.Write(append(out, '\n'))
+}
+
+// Serve runs both servers until ctx is done, then drains them gracefully: health
+// turns NOT_SERVING, new calls are refused, running calls get ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() {
+		if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	var wg sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() { defer wg.Done(); s.watchReadiness(watchCtx) }()
+	s.log.Info("serving", "grpc", s.GRPCAddr().String(), "http", s.HTTPAddr().String())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	stopWatch()
+	wg.Wait()
+	s.shutdown()
+	return serveErr
+}
+
+func (s *Server) shutdown() {
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	s.health.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.log.Warn("HTTP drain cut short", "error", err.Error())
+	}
+	drained := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		s.log.Warn("gRPC drain cut short")
+		s.grpc.Stop()
+	}
+	s.loopback.Close()
+	s.log.Info("stopped")
+}
+
+// watchReadiness keeps the gRPC health status of the transfer service in step
+// with the database; the overall status ("") stays SERVING while the process runs.
+func (s *Server) watchReadiness(ctx context.Context) {
+	service := contentv1.ContentTransferService_ServiceDesc.ServiceName
+	check := func() {
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		st := healthpb.HealthCheckResponse_SERVING
+		if err := s.db.Ping(pingCtx); err != nil && ctx.Err() == nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+		}
+		s.health.SetServingStatus(service, st)
+	}
+	check()
+	t := time.NewTicker(s.cfg.ReadinessInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			check()
+		}
+	}
+}
+
+func (s *Server) closeListeners() {
+	s.grpcLis.Close()
+	s.httpLis.Close()
+}
+
+// dialTarget turns a listen address into one a client can dial: an unspecified
+// host (":9090", "[::]:9090") becomes loopback.
+func dialTarget(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+}

@@ -1,0 +1,227 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/exportfile"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
+	"github.com/educacao-continuada/content-transfer/internal/store"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func newService(pool *pgxpool.Pool) *transfer.Service {
+	return transfer.New(store.New(pool), transfer.Source{Version: "test", Environment: "staging"})
+}
+
+func TestExportCourseContentAndOrder(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	want := insertFixture(t, pool)
+
+	got, err := newService(pool).ExportCourse(context.Background(), courseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got.File.GetCourse(), protocmp.Transform()); diff != "" {
+		t.Errorf("exported course mismatch (-want +got):\n%s", diff)
+	}
+	wantSource := &contentv1.ExportSource{Service: "contentd", Version: "test", CourseId: courseID, Environment: "staging"}
+	if diff := cmp.Diff(wantSource, got.File.GetSource(), protocmp.Transform()); diff != "" {
+		t.Errorf("source mismatch (-want +got):\n%s", diff)
+	}
+	if got.File.GetFormatVersion() != 1 {
+		t.Errorf("formatVersion = %d, want 1", got.File.GetFormatVersion())
+	}
+	if age := time.Since(got.File.GetExportedAt().AsTime()); age < 0 || age > time.Minute {
+		t.Errorf("exportedAt = %v, want about now", got.File.GetExportedAt().AsTime())
+	}
+	if !strings.HasPrefix(got.Filename, "primeiros-socorros-no-trabalho-") || !strings.HasSuffix(got.Filename, ".json") {
+		t.Errorf("filename = %q", got.Filename)
+	}
+}
+
+func TestExportNeverContainsUserData(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	insertFixture(t, pool)
+
+	got, err := newService(pool).ExportCourse(context.Background(), courseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := exportfile.Marshal(got.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(file, []byte(userDataMarker)) {
+		t.Fatalf("the file contains user data:\n%s", file)
+	}
+	// Nor content of other courses, nor competencies no lesson of this course uses.
+	for _, foreign := range []string{"outro curso", "Sem ligação", "UNLINKED", "OTHER-ONLY", "Banco sem ligação", otherCourseID} {
+		if bytes.Contains(file, []byte(foreign)) {
+			t.Errorf("the file contains %q, which is not part of the course", foreign)
+		}
+	}
+}
+
+func TestExportCourseErrors(t *testing.T) {
+	t.Parallel()
+	svc := newService(pgtest.NewDB(t))
+	tests := []struct {
+		name     string
+		courseID string
+		kind     error
+		code     string
+	}{
+		{"empty", "", fault.ErrInvalidArgument, "COURSE_ID_REQUIRED"},
+		{"not a uuid", "curso-123", fault.ErrInvalidArgument, "INVALID_COURSE_ID"},
+		{"uuid without hyphens", "0000000000004000800000000000000a", fault.ErrInvalidArgument, "INVALID_COURSE_ID"},
+		{"sql in id", "1' OR '1'='1", fault.ErrInvalidArgument, "INVALID_COURSE_ID"},
+		{"unknown", "5b0c7c1e-8d7a-4f3e-9a51-000000000000", fault.ErrNotFound, "COURSE_NOT_FOUND"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.ExportCourse(context.Background(), tt.courseID)
+			if !errors.Is(err, tt.kind) {
+				t.Fatalf("err = %v, want kind %v", err, tt.kind)
+			}
+			var fe *fault.Error
+			if !errors.As(err, &fe) || fe.Code != tt.code || fe.Path != "courseId" || fe.Message == "" {
+				t.Fatalf("err = %#v, want code %s at courseId with a message", err, tt.code)
+			}
+		})
+	}
+}
+
+func TestExportIsDeterministic(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	insertFixture(t, pool)
+	svc := newService(pool)
+
+	render := func() []byte {
+		t.Helper()
+		got, err := svc.ExportCourse(context.Background(), courseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.File.ExportedAt = nil
+		out, err := exportfile.Marshal(got.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := render()
+	// Touch the database in ways that change physical row order but not content.
+	for _, stmt := range []string{`UPDATE lessons SET title = title`, `UPDATE quiz_options SET text = text`, `VACUUM FULL lessons`} {
+		if _, err := pool.Exec(context.Background(), stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		if again := render(); !bytes.Equal(first, again) {
+			t.Fatalf("two exports of the same state differ:\n%s\n---\n%s", first, again)
+		}
+	}
+}
+
+// queryCounter counts the statements sent to the database.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	q.n.Add(1)
+	return ctx
+}
+func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (q *queryCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (q *queryCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) { q.n.Add(1) }
+func (q *queryCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+func TestExportQueryCountDoesNotGrowWithCourseSize(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDBURL(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &queryCounter{}
+	cfg.ConnConfig.Tracer = counter
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	insertFixture(t, pool) // small: 3 lessons
+	big, err := demo.Course()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.New(pool).SeedCourse(context.Background(), big); err != nil { // larger: 8 lessons, more of everything
+		t.Fatal(err)
+	}
+	svc := newService(pool)
+	count := func(id string) int64 {
+		t.Helper()
+		before := counter.n.Load()
+		if _, err := svc.ExportCourse(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		return counter.n.Load() - before
+	}
+	small, large := count(courseID), count(big.GetId())
+	if small != large {
+		t.Fatalf("export of the small course ran %d statements, of the large one %d: it must not grow", small, large)
+	}
+}
+
+func TestSeedDemoIsIdempotentAndExportsAsShipped(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	st := store.New(pool)
+	course, err := demo.Course()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wantCreated := range []bool{true, false} {
+		created, err := st.SeedCourse(context.Background(), course)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created != wantCreated {
+			t.Fatalf("seed #%d: created = %v, want %v", i+1, created, wantCreated)
+		}
+	}
+	var courses int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM courses`).Scan(&courses); err != nil {
+		t.Fatal(err)
+	}
+	if courses != 1 {
+		t.Fatalf("%d courses after seeding twice, want 1", courses)
+	}
+	got, err := newService(pool).ExportCourse(context.Background(), course.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(course, got.File.GetCourse(), protocmp.Transform()); diff != "" {
+		t.Errorf("export of the seeded demo differs from the demo file (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,27 @@
+package transfer
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExportFilename(t *testing.T) {
+	at := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	tests := []struct{ title, want string }{
+		{"Segurança do Trabalho", "seguranca-do-trabalho"},
+		{"Trabalho em Altura (NR-35) — Capacitação Inicial", "trabalho-em-altura-nr-35-capacitacao-inicial"},
+		{"  ÉTICA & Compliance!!  ", "etica-compliance"},
+		{"Curso 日本語 só", "curso-so"},
+		{"", "curso"},
+		{"???", "curso"},
+		{`aspas "duplas" e barra/invertida\`, "aspas-duplas-e-barra-invertida"},
+		{strings.Repeat("palavra ", 20), "palavra-palavra-palavra-palavra-palavra-palavra-palavra-pala"},
+	}
+	for _, tt := range tests {
+		got := exportFilename(tt.title, at)
+		if want := tt.want + "-" + at.In(time.Local).Format("20060102") + ".json"; got != want {
+			t.Errorf("exportFilename(%q) = %q, want %q", tt.title, got, want)
+		}
+	}
+}
