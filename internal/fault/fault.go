@@ -12,13 +12,6 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrNotFound: the thing asked for does not exist.
 	ErrNotFound = errors.New("not found")
-	// ErrConflict: the request clashes with the current state (e.g. a reused key).
-	ErrConflict = errors.New("conflict")
-	// ErrFailedPrecondition: the request is well formed but cannot be carried out in
-	// the current state (e.g. a file with validation errors).
-	ErrFailedPrecondition = errors.New("failed precondition")
-	// ErrTooLarge: the request exceeds a configured size limit.
-	ErrTooLarge = errors.New("too large")
 	// ErrUnavailable: a dependency (the database) cannot be reached right now.
 	ErrUnavailable = errors.New("unavailable")
 )

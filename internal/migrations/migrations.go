@@ -4,7 +4,6 @@ package migrations
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -22,10 +21,6 @@ var files embed.FS
 func Up(ctx context.Context, pool *pgxpool.Pool) ([]int64, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	return up(ctx, db)
-}
-
-func up(ctx context.Context, db *sql.DB) ([]int64, error) {
 	dir, err := fs.Sub(files, "sql")
 	if err != nil {
 		return nil, err

@@ -53,7 +53,8 @@ type ErrorBody struct {
 }
 
 // httpStatus derives the HTTP status from a gRPC code. It follows grpc-gateway
-// except for ResourceExhausted, which here only ever means "request too large".
+// except for ResourceExhausted, which here only ever means "message too large"
+// (gRPC's own answer to a message over MaxMessageBytes).
 func httpStatus(c codes.Code) int {
 	if c == codes.ResourceExhausted {
 		return http.StatusRequestEntityTooLarge

@@ -56,6 +56,8 @@ type Server struct {
 // New listens on both addresses and wires the servers; Serve starts them.
 func New(ctx context.Context, cfg Config, svc *transfer.Service, db Pinger, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, db: db, health: health.NewServer()}
+	// Not serving until the first database check says otherwise.
+	s.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
 	s.grpc = newGRPCServer(svc, s.health, log, cfg.MaxMessageBytes)
 
 	var err error
@@ -129,6 +131,7 @@ func writeJSON(w http.ResponseWriter, code int, v map[string]string) {
 // Serve runs both servers until ctx is done, then drains them gracefully: health
 // turns NOT_SERVING, new calls are refused, running calls get ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context) error {
+	s.checkReadiness(ctx)
 	errc := make(chan error, 2)
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
 	go func() {
@@ -173,20 +176,12 @@ func (s *Server) shutdown() {
 	s.log.Info("stopped")
 }
 
+// serviceName is the gRPC health service name of the transfer service.
+var serviceName = contentv1.ContentTransferService_ServiceDesc.ServiceName
+
 // watchReadiness keeps the gRPC health status of the transfer service in step
 // with the database; the overall status ("") stays SERVING while the process runs.
 func (s *Server) watchReadiness(ctx context.Context) {
-	service := contentv1.ContentTransferService_ServiceDesc.ServiceName
-	check := func() {
-		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		st := healthpb.HealthCheckResponse_SERVING
-		if err := s.db.Ping(pingCtx); err != nil && ctx.Err() == nil {
-			st = healthpb.HealthCheckResponse_NOT_SERVING
-		}
-		s.health.SetServingStatus(service, st)
-	}
-	check()
 	t := time.NewTicker(s.cfg.ReadinessInterval)
 	defer t.Stop()
 	for {
@@ -194,9 +189,22 @@ func (s *Server) watchReadiness(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			check()
+			s.checkReadiness(ctx)
 		}
 	}
+}
+
+func (s *Server) checkReadiness(ctx context.Context) {
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st := healthpb.HealthCheckResponse_SERVING
+	if err := s.db.Ping(pingCtx); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		st = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	s.health.SetServingStatus(serviceName, st)
 }
 
 func (s *Server) closeListeners() {

@@ -25,9 +25,6 @@ var kindCodes = []struct {
 }{
 	{fault.ErrInvalidArgument, codes.InvalidArgument},
 	{fault.ErrNotFound, codes.NotFound},
-	{fault.ErrConflict, codes.Aborted},
-	{fault.ErrFailedPrecondition, codes.FailedPrecondition},
-	{fault.ErrTooLarge, codes.ResourceExhausted},
 	{fault.ErrUnavailable, codes.Unavailable},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},

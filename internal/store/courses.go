@@ -64,9 +64,9 @@ func (s *Store) ListCourses(ctx context.Context, q transfer.CourseQuery) ([]*con
 	}
 	rows, err := s.pool.Query(ctx, sqlListCourses, status, pattern, q.After != nil, afterTitle, afterID, q.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("list courses: %w", err)
+		return nil, fmt.Errorf("list courses: %w", dbError(err))
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*contentv1.CourseSummary, error) {
+	courses, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*contentv1.CourseSummary, error) {
 		var (
 			c       contentv1.CourseSummary
 			status  string
@@ -79,4 +79,8 @@ func (s *Store) ListCourses(ctx context.Context, q transfer.CourseQuery) ([]*con
 		c.UpdatedAt = timestamppb.New(updated)
 		return &c, nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("list courses: %w", dbError(err))
+	}
+	return courses, nil
 }

@@ -7,11 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
 // Store reads and writes course content in PostgreSQL.
@@ -26,7 +29,24 @@ func New(pool *pgxpool.Pool) *Store {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.pool.Ping(ctx)
+	return dbError(s.pool.Ping(ctx))
+}
+
+// dbError marks the errors that mean "the database cannot be reached" (no
+// connection, server shutting down or starting) as fault.ErrUnavailable, so that
+// callers learn to retry rather than that something broke.
+func dbError(err error) error {
+	if err == nil || errors.Is(err, fault.ErrUnavailable) {
+		return err
+	}
+	var connErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connErr),
+		errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P03"):
+		return fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
+	}
+	return err
 }
 
 // snapshot runs fn in a read-only REPEATABLE READ transaction, so that every query
@@ -34,13 +54,13 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("begin snapshot: %w", err)
+		return fmt.Errorf("begin snapshot: %w", dbError(err))
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 	if err := fn(tx); err != nil {
-		return err
+		return dbError(err)
 	}
-	return tx.Commit(ctx)
+	return dbError(tx.Commit(ctx))
 }
 
 // transactRetries bounds the retries of a transaction that hit a serialization failure.
@@ -61,7 +81,7 @@ func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
 		}
 		err = pgx.BeginFunc(ctx, s.pool, fn)
 		if !isRetryable(err) {
-			return err
+			return dbError(err)
 		}
 	}
 	return fmt.Errorf("transaction failed after %d retries: %w", transactRetries, err)

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// secret is a password put in DATABASE_URL (the test cluster trusts everyone): it
+// must never appear in any output.
+const secret = "s3gredo-nao-logar"
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "contentd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// emptyDB returns the URL of an empty database (no tables): the test cluster's
+// template is migrated, so drop what the clone brought.
+func emptyDB(t *testing.T) string {
+	t.Helper()
+	url := pgtest.NewDBURL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Replace(url, "postgres@", "postgres:"+secret+"@", 1)
+}
+
+func runCmd(t *testing.T, bin, dbURL string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+	out, err := cmd.CombinedOutput()
+	if bytes.Contains(out, []byte(secret)) {
+		t.Errorf("contentd %v printed the database password:\n%s", args, out)
+	}
+	return string(out), err
+}
+
+func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := emptyDB(t)
+
+	if out, err := runCmd(t, bin, "", "migrate"); err == nil || !strings.Contains(out, "DATABASE_URL is required") {
+		t.Fatalf("migrate without DATABASE_URL: err=%v\n%s", err, out)
+	}
+	for i := range 2 { // the second run finds nothing to do
+		if out, err := runCmd(t, bin, dbURL, "migrate"); err != nil {
+			t.Fatalf("migrate #%d: %v\n%s", i+1, err, out)
+		}
+	}
+	for i, want := range []string{`"created":true`, `"created":false`} {
+		out, err := runCmd(t, bin, dbURL, "seed-demo")
+		if err != nil || !strings.Contains(out, want) {
+			t.Fatalf("seed-demo #%d: err=%v, want %s in\n%s", i+1, err, want, out)
+		}
+	}
+
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "GRPC_ADDR=127.0.0.1:0", "HTTP_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=5s")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan map[string]any, 100)
+	var raw bytes.Buffer
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			raw.Write(append(sc.Bytes(), '\n'))
+			var entry map[string]any
+			if json.Unmarshal(sc.Bytes(), &entry) == nil {
+				lines <- entry
+			}
+		}
+	}()
+	waitFor := func(msg string) map[string]any {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case entry, ok := <-lines:
+				if !ok {
+					t.Fatalf("contentd ended before logging %q:\n%s", msg, raw.String())
+				}
+				if entry["msg"] == msg {
+					return entry
+				}
+			case <-timeout:
+				t.Fatalf("no %q log line", msg)
+			}
+		}
+	}
+	serving := waitFor("serving")
+	httpAddr, _ := serving["http"].(string)
+	resp, err := http.Get("http://" + httpAddr + "/gestor/courses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /gestor/courses = %d", resp.StatusCode)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("stopped")
+	for range lines { // drain to EOF so Wait can finish
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("contentd serve exited with %v after SIGTERM, want 0\n%s", err, raw.String())
+	}
+	if strings.Contains(raw.String(), secret) {
+		t.Errorf("serve logged the database password:\n%s", raw.String())
+	}
+}
+
+func TestServeHelpDocumentsTheEnvironment(t *testing.T) {
+	bin := buildBinary(t)
+	out, err := exec.Command(bin, "serve", "-help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("serve -help: %v\n%s", err, out)
+	}
+	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_MESSAGE_BYTES", "SHUTDOWN_TIMEOUT", "READINESS_INTERVAL", "DB_MAX_CONNS"} {
+		if !strings.Contains(string(out), v) {
+			t.Errorf("serve -help does not mention %s:\n%s", v, out)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package config_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/educacao-continuada/content-transfer/internal/config"
+)
+
+func env(vars map[string]string) config.Getenv {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadServe(t *testing.T) {
+	got, err := config.LoadServe([]string{"-http-addr", ":7000"}, env(map[string]string{
+		"DATABASE_URL":     "postgres://x@h/db",
+		"HTTP_ADDR":        ":9999", // the flag wins
+		"GRPC_ADDR":        "127.0.0.1:7001",
+		"ENVIRONMENT":      "staging",
+		"LOG_LEVEL":        "debug",
+		"SHUTDOWN_TIMEOUT": "3s",
+		"DB_MAX_CONNS":     "4",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &config.Serve{
+		Database:          config.Database{URL: "postgres://x@h/db", MaxConns: 4},
+		GRPCAddr:          "127.0.0.1:7001",
+		HTTPAddr:          ":7000",
+		Environment:       "staging",
+		LogLevel:          slog.LevelDebug,
+		MaxMessageBytes:   64 << 20,
+		ShutdownTimeout:   3 * time.Second,
+		ReadinessInterval: 5 * time.Second,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("LoadServe (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadServeRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"no database", nil, map[string]string{}, "DATABASE_URL is required"},
+		{"bad duration", nil, map[string]string{"DATABASE_URL": "x", "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"bad number", nil, map[string]string{"DATABASE_URL": "x", "DB_MAX_CONNS": "many"}, "DB_MAX_CONNS"},
+		{"bad level", nil, map[string]string{"DATABASE_URL": "x", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"zero pool", []string{"-db-max-conns", "0"}, map[string]string{"DATABASE_URL": "x"}, "db-max-conns"},
+		{"unknown flag", []string{"-database-url", "x"}, map[string]string{"DATABASE_URL": "x"}, "database-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.LoadServe(tt.args, env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

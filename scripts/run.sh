@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# `make run`: serve contentd on this machine with a demo course loaded.
+#
+# Without DATABASE_URL it starts a throwaway PostgreSQL cluster in .data/pg (kept
+# between runs; `make clean` removes it) on a free local port. With DATABASE_URL
+# set (a Supabase connection string, say) it uses that database instead. Either
+# way it migrates, seeds the demo course, serves, and prints how to call the API.
+# Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bin=$root/bin/contentd
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'make run: %s\n' "$*" >&2; exit 1; }
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_port FIRST: the first free port from FIRST upwards.
+free_port() {
+  local p=$1
+  while ! port_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+pg_bindir() {
+  if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
+  local d
+  d=$(pg_config --bindir 2>/dev/null || true)
+  if [ -x "$d/initdb" ]; then echo "$d"; return; fi
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -x "$d/initdb" ]; then echo "$d"; return; fi
+  die "PostgreSQL server binaries not found: apt-get install postgresql-15, or set DATABASE_URL"
+}
+
+# as_pg CMD...: run a server binary as the postgres user when we are root
+# (initdb and postgres refuse to run as root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pids=()
+pg_started=""
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$pg_started" ]; then
+    log "stopping the local PostgreSQL"
+    as_pg "$pg_started/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true
+  fi
+}
+trap cleanup INT TERM EXIT
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  bindir=$(pg_bindir)
+  pgroot=$root/.data/pg
+  # The postgres user must reach the data folder; elsewhere fall back to /tmp.
+  mkdir -p "$pgroot"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$pgroot"
+    if ! runuser -u postgres -- test -w "$pgroot"; then
+      pgroot=/tmp/contentd-dev-$(echo "$root" | md5sum | cut -c1-8)
+      log "the postgres user cannot reach $root; using $pgroot"
+      mkdir -p "$pgroot" && chown postgres: "$pgroot"
+    fi
+  fi
+  pgdata=$pgroot/data
+  if [ ! -f "$pgdata/PG_VERSION" ]; then
+    log "creating a local PostgreSQL cluster in $pgdata"
+    as_pg "$bindir/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null
+  fi
+  pgport=$(free_port 55432)
+  log "starting PostgreSQL on 127.0.0.1:$pgport"
+  as_pg "$bindir/pg_ctl" -D "$pgdata" -l "$pgroot/postgres.log" -w \
+    -o "-p $pgport -k $pgroot -c listen_addresses=127.0.0.1" start >/dev/null \
+    || die "PostgreSQL did not start; see $pgroot/postgres.log"
+  pg_started=$bindir
+  if ! "$bindir/psql" -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = 'contentd'" | grep -q 1; then
+    "$bindir/createdb" -h 127.0.0.1 -p "$pgport" -U postgres contentd
+  fi
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/contentd?sslmode=disable"
+  db_label="local PostgreSQL on 127.0.0.1:$pgport (data in $pgdata)"
+else
+  db_label="DATABASE_URL from the environment"
+fi
+
+log "migrating"
+"$bin" migrate 2>&1 | tail -n 1
+log "seeding the demo course"
+seed=$("$bin" seed-demo 2>&1) || die "seed-demo failed: $seed"
+demo_id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' <<<"$seed")
+
+http_port=$(free_port "${HTTP_PORT:-8080}")
+grpc_port=$(free_port "${GRPC_PORT:-9090}")
+[ "$grpc_port" = "$http_port" ] && grpc_port=$(free_port $((http_port + 1)))
+export HTTP_ADDR=127.0.0.1:$http_port GRPC_ADDR=127.0.0.1:$grpc_port
+export ENVIRONMENT=${ENVIRONMENT:-local}
+"$bin" serve &
+pids+=($!)
+
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null; then break; fi
+  kill -0 "${pids[0]}" 2>/dev/null || die "contentd serve exited; see the log above"
+  sleep 0.1
+done
+
+cat >&2 <<EOF
+
+  contentd is running ($db_label)
+
+  REST    http://$HTTP_ADDR       (OpenAPI: http://$HTTP_ADDR/openapi.json)
+  gRPC    $GRPC_ADDR             (reflection and grpc.health.v1 on)
+  Demo course id: $demo_id
+
+  curl -s http://$HTTP_ADDR/gestor/courses
+  curl -sOJ http://$HTTP_ADDR/gestor/export/course/$demo_id
+  grpcurl -plaintext $GRPC_ADDR list
+  grpcurl -plaintext -d '{"courseId":"$demo_id"}' $GRPC_ADDR educacao.content.v1.ContentTransferService/ExportCourse
+
+  Ctrl-C stops the server$( [ -n "$pg_started" ] && echo " and the local PostgreSQL").
+
+EOF
+wait "${pids[0]}"
