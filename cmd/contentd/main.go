@@ -117,8 +117,10 @@ func serve(ctx context.Context, args []string) error {
 	return srv.Serve(ctx)
 }
 
-func migrate(ctx context.Context, args []string) error {
-	db, err := config.LoadDatabaseOnly("migrate", "Applies pending database migrations, each in its own transaction.", args, os.Getenv)
+// withDatabase runs fn with a small pool on DATABASE_URL, for the subcommands
+// that only need the database.
+func withDatabase(ctx context.Context, name, summary string, args []string, fn func(*pgxpool.Pool) error) error {
+	db, err := config.LoadDatabaseOnly(name, summary, args, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -127,32 +129,31 @@ func migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	applied, err := migrations.Up(ctx, pool)
-	if err != nil {
-		return err
-	}
-	newLogger(slog.LevelInfo).Info("migrations applied", "versions", applied)
-	return nil
+	return fn(pool)
+}
+
+func migrate(ctx context.Context, args []string) error {
+	return withDatabase(ctx, "migrate", "Applies pending database migrations, each in its own transaction.", args, func(pool *pgxpool.Pool) error {
+		applied, err := migrations.Up(ctx, pool)
+		if err != nil {
+			return err
+		}
+		newLogger(slog.LevelInfo).Info("migrations applied", "versions", applied)
+		return nil
+	})
 }
 
 func seedDemo(ctx context.Context, args []string) error {
-	db, err := config.LoadDatabaseOnly("seed-demo", "Loads the demo course; does nothing if it is already there.", args, os.Getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openPool(ctx, db)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	course, err := demo.Course()
-	if err != nil {
-		return err
-	}
-	created, err := store.New(pool).SeedCourse(ctx, course)
-	if err != nil {
-		return err
-	}
-	newLogger(slog.LevelInfo).Info("demo course", "id", course.GetId(), "title", course.GetTitle(), "created", created)
-	return nil
+	return withDatabase(ctx, "seed-demo", "Loads the demo course; does nothing if it is already there.", args, func(pool *pgxpool.Pool) error {
+		course, err := demo.Course()
+		if err != nil {
+			return err
+		}
+		created, err := store.New(pool).SeedCourse(ctx, course)
+		if err != nil {
+			return err
+		}
+		newLogger(slog.LevelInfo).Info("demo course", "id", course.GetId(), "title", course.GetTitle(), "created", created)
+		return nil
+	})
 }
