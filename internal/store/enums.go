@@ -1,6 +1,10 @@
 package store
 
-import contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+import (
+	"strings"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+)
 
 // The database stores enums as their short upper-case names ('DRAFT'); the proto
 // enums carry a type prefix (COURSE_STATUS_DRAFT). An unknown name becomes
@@ -11,7 +15,7 @@ func courseStatusFromDB(s string) contentv1.CourseStatus {
 }
 
 func courseStatusToDB(s contentv1.CourseStatus) string {
-	return trimPrefix(s.String(), "COURSE_STATUS_")
+	return strings.TrimPrefix(s.String(), "COURSE_STATUS_")
 }
 
 func videoProviderFromDB(s string) contentv1.VideoProvider {
@@ -19,7 +23,7 @@ func videoProviderFromDB(s string) contentv1.VideoProvider {
 }
 
 func videoProviderToDB(p contentv1.VideoProvider) string {
-	return trimPrefix(p.String(), "VIDEO_PROVIDER_")
+	return strings.TrimPrefix(p.String(), "VIDEO_PROVIDER_")
 }
 
 func questionTypeFromDB(s string) contentv1.QuestionType {
@@ -27,12 +31,5 @@ func questionTypeFromDB(s string) contentv1.QuestionType {
 }
 
 func questionTypeToDB(t contentv1.QuestionType) string {
-	return trimPrefix(t.String(), "QUESTION_TYPE_")
-}
-
-func trimPrefix(s, prefix string) string {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):]
-	}
-	return s
+	return strings.TrimPrefix(t.String(), "QUESTION_TYPE_")
 }
