@@ -102,11 +102,11 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	st := store.New(pool)
-	svc := transfer.New(st, transfer.Source{Version: version, Environment: cfg.Environment})
+	svc := transfer.New(st, transfer.Config{Version: version, Environment: cfg.Environment, MaxFileBytes: cfg.MaxRequestBytes})
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,
-		MaxMessageBytes:   cfg.MaxMessageBytes,
+		MaxRequestBytes:   cfg.MaxRequestBytes,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		ReadinessInterval: cfg.ReadinessInterval,
 	}, svc, st, log)

@@ -150,7 +150,7 @@ func TestServeHelpDocumentsTheEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("serve -help: %v\n%s", err, out)
 	}
-	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_MESSAGE_BYTES", "SHUTDOWN_TIMEOUT", "READINESS_INTERVAL", "DB_MAX_CONNS"} {
+	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_REQUEST_BYTES", "SHUTDOWN_TIMEOUT", "READINESS_INTERVAL", "DB_MAX_CONNS"} {
 		if !strings.Contains(string(out), v) {
 			t.Errorf("serve -help does not mention %s:\n%s", v, out)
 		}

@@ -27,7 +27,7 @@ type Serve struct {
 	HTTPAddr          string
 	Environment       string
 	LogLevel          slog.Level
-	MaxMessageBytes   int
+	MaxRequestBytes   int
 	ShutdownTimeout   time.Duration
 	ReadinessInterval time.Duration
 }
@@ -47,7 +47,7 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", e.str("HTTP_ADDR", ":8080"), "REST gateway listen address (env HTTP_ADDR)")
 	fs.StringVar(&c.Environment, "environment", e.str("ENVIRONMENT", "local"), "environment label written into exported files (env ENVIRONMENT)")
 	fs.TextVar(&c.LogLevel, "log-level", e.level("LOG_LEVEL", slog.LevelInfo), "log level: debug, info, warn, error (env LOG_LEVEL)")
-	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", e.integer("MAX_MESSAGE_BYTES", 64<<20), "largest accepted gRPC message, in bytes (env MAX_MESSAGE_BYTES)")
+	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", e.integer("MAX_REQUEST_BYTES", 64<<20), "largest accepted request (an imported file), in bytes, over HTTP and gRPC (env MAX_REQUEST_BYTES)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", e.duration("SHUTDOWN_TIMEOUT", 20*time.Second), "graceful drain on SIGTERM/SIGINT (env SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.ReadinessInterval, "readiness-interval", e.duration("READINESS_INTERVAL", 5*time.Second), "how often gRPC health re-checks the database (env READINESS_INTERVAL)")
 	maxConns := fs.Int("db-max-conns", e.integer("DB_MAX_CONNS", 10), "connection pool size (env DB_MAX_CONNS)")
@@ -63,8 +63,8 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 		return nil, err
 	}
 	c.Database = db
-	if c.MaxMessageBytes <= 0 {
-		return nil, errors.New("max-message-bytes must be positive")
+	if c.MaxRequestBytes <= 0 {
+		return nil, errors.New("max-request-bytes must be positive")
 	}
 	if c.ReadinessInterval <= 0 {
 		return nil, errors.New("readiness-interval must be positive")

@@ -34,7 +34,7 @@ func TestLoadServe(t *testing.T) {
 		HTTPAddr:          ":7000",
 		Environment:       "staging",
 		LogLevel:          slog.LevelDebug,
-		MaxMessageBytes:   64 << 20,
+		MaxRequestBytes:   64 << 20,
 		ShutdownTimeout:   3 * time.Second,
 		ReadinessInterval: 5 * time.Second,
 	}

@@ -4,7 +4,11 @@
 // a gRPC status (and so an HTTP status); nothing below it knows about either.
 package fault
 
-import "errors"
+import (
+	"errors"
+
+	"google.golang.org/protobuf/proto"
+)
 
 // The error kinds. Test with errors.Is.
 var (
@@ -14,6 +18,14 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrUnavailable: a dependency (the database) cannot be reached right now.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrConflict: the request clashes with earlier ones (an idempotency key reused
+	// for another file).
+	ErrConflict = errors.New("conflict")
+	// ErrFailedPrecondition: the request is well formed but its precondition does
+	// not hold (the file is not the one that was analysed).
+	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrTooLarge: the request exceeds a configured size limit.
+	ErrTooLarge = errors.New("too large")
 )
 
 // Error is an error for the caller: a kind, a stable code, the path of the culprit
@@ -23,6 +35,9 @@ type Error struct {
 	Code    string
 	Path    string
 	Message string
+	// Details are messages that travel with the error to the caller (an import
+	// report, say).
+	Details []proto.Message
 }
 
 // New returns an *Error of the given kind.

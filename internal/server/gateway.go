@@ -50,14 +50,20 @@ type ErrorBody struct {
 	Path string `json:"path,omitempty"`
 	// Status is the gRPC status name, e.g. "NOT_FOUND".
 	Status string `json:"status"`
+	// Report is the import report, for an import refused because of the file.
+	Report json.RawMessage `json:"report,omitempty"`
 }
 
 // httpStatus derives the HTTP status from a gRPC code. It follows grpc-gateway
-// except for ResourceExhausted, which here only ever means "message too large"
-// (gRPC's own answer to a message over MaxMessageBytes).
+// except for ResourceExhausted, which here only ever means "too large" (413), and
+// FailedPrecondition, which here only ever means "the file is not the one that
+// was analysed" (412, as for a failed If-Match).
 func httpStatus(c codes.Code) int {
-	if c == codes.ResourceExhausted {
+	switch c {
+	case codes.ResourceExhausted:
 		return http.StatusRequestEntityTooLarge
+	case codes.FailedPrecondition:
+		return http.StatusPreconditionFailed
 	}
 	return runtime.HTTPStatusFromCode(c)
 }
@@ -65,9 +71,16 @@ func httpStatus(c codes.Code) int {
 func errorBody(s *status.Status) ErrorBody {
 	body := ErrorBody{Code: codeName(s.Code()), Message: s.Message(), Status: codeName(s.Code())}
 	for _, d := range s.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
-			body.Code = info.GetReason()
-			body.Path = info.GetMetadata()["path"]
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			if d.GetDomain() == ErrorDomain {
+				body.Code = d.GetReason()
+				body.Path = d.GetMetadata()["path"]
+			}
+		case *contentv1.ImportReport:
+			if report, err := exportfile.MarshalOptions.Marshal(d); err == nil {
+				body.Report = report
+			}
 		}
 	}
 	return body
@@ -133,7 +146,7 @@ func outgoingHeaders(key string) (string, bool) {
 
 // newGateway returns the REST handler for the /gestor routes, forwarding to the
 // gRPC server on conn.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (http.Handler, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, maxRequestBytes int) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler()),
 		runtime.WithErrorHandler(gatewayErrors(log)),
@@ -142,6 +155,11 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (h
 	)
 	if err := contentv1.RegisterContentTransferServiceHandler(ctx, mux, conn); err != nil {
 		return nil, fmt.Errorf("register gateway: %w", err)
+	}
+	// Registered last, so they take these routes over from the generated handlers.
+	imports := &importRoutes{mux: mux, client: contentv1.NewContentTransferServiceClient(conn), maxBytes: maxRequestBytes}
+	if err := imports.register(); err != nil {
+		return nil, err
 	}
 	return mux, nil
 }

@@ -18,8 +18,7 @@ import (
 // gateway turns it into the HTTP Content-Disposition header.
 const contentDispositionKey = "content-disposition"
 
-// contentTransfer adapts transfer.Service to the generated gRPC interface. The
-// import RPCs answer Unimplemented until they are built.
+// contentTransfer adapts transfer.Service to the generated gRPC interface.
 type contentTransfer struct {
 	contentv1.UnimplementedContentTransferServiceServer
 	svc *transfer.Service
@@ -39,4 +38,17 @@ func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.Expor
 		return nil, fmt.Errorf("set content-disposition: %w", err)
 	}
 	return &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}, nil
+}
+
+func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {
+	report, err := h.svc.AnalyzeImport(ctx, transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()})
+	if err != nil {
+		return nil, err
+	}
+	return &contentv1.AnalyzeImportResponse{Report: report}, nil
+}
+
+func (h *contentTransfer) ApplyImport(ctx context.Context, req *contentv1.ApplyImportRequest) (*contentv1.ApplyImportResponse, error) {
+	return h.svc.ApplyImport(ctx, transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()},
+		req.GetIdempotencyKey(), req.GetExpectedDigest())
 }

@@ -27,8 +27,9 @@ type Config struct {
 	// GRPCAddr and HTTPAddr are the listen addresses (":0" picks a free port).
 	GRPCAddr string
 	HTTPAddr string
-	// MaxMessageBytes bounds one gRPC message, and so one imported file.
-	MaxMessageBytes int
+	// MaxRequestBytes bounds one request, an imported file above all: an HTTP body,
+	// or a gRPC message (with a little room for the fields around the file).
+	MaxRequestBytes int
 	// ShutdownTimeout bounds the graceful drain on shutdown; then calls are cut.
 	ShutdownTimeout time.Duration
 	// ReadinessInterval is how often the database is checked for gRPC health.
@@ -39,6 +40,10 @@ type Config struct {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// grpcEnvelopeBytes is the room a gRPC message needs beyond the file it carries,
+// so that a file just over the limit meets the service's own, clearer refusal.
+const grpcEnvelopeBytes = 64 << 10
 
 // Server is the gRPC server and the REST gateway in front of it.
 type Server struct {
@@ -58,7 +63,7 @@ func New(ctx context.Context, cfg Config, svc *transfer.Service, db Pinger, log 
 	s := &Server{cfg: cfg, log: log, db: db, health: health.NewServer()}
 	// Not serving until the first database check says otherwise.
 	s.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
-	s.grpc = newGRPCServer(svc, s.health, log, cfg.MaxMessageBytes)
+	s.grpc = newGRPCServer(svc, s.health, log, cfg.MaxRequestBytes+grpcEnvelopeBytes)
 
 	var err error
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -72,13 +77,13 @@ func New(ctx context.Context, cfg Config, svc *transfer.Service, db Pinger, log 
 	// chain runs for REST calls too. Responses come from ourselves: no size cap.
 	s.loopback, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(cfg.MaxMessageBytes)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes)),
 	)
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, s.loopback, log)
+	gateway, err := newGateway(ctx, s.loopback, log, cfg.MaxRequestBytes)
 	if err != nil {
 		s.closeListeners()
 		return nil, err

@@ -35,6 +35,10 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// maxRequestBytes is the request limit of the test servers: small, so that the
+// tests can cross it cheaply.
+const maxRequestBytes = 1 << 20
+
 // env is a running contentd: real database, real gRPC server, real gateway, on loopback.
 type env struct {
 	pool    *pgxpool.Pool
@@ -56,10 +60,10 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	svc := transfer.New(st, transfer.Source{Version: "test", Environment: "test"})
+	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: maxRequestBytes})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(ctx, server.Config{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxMessageBytes: 64 << 20,
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: maxRequestBytes,
 		ShutdownTimeout: 5 * time.Second, ReadinessInterval: 50 * time.Millisecond,
 	}, svc, st, log)
 	if err != nil {
@@ -210,7 +214,7 @@ func TestErrorsOverGRPCAndREST(t *testing.T) {
 	}
 }
 
-func TestRESTRoutingAndUnimplemented(t *testing.T) {
+func TestRESTRouting(t *testing.T) {
 	t.Parallel()
 	e := start(t)
 	tests := []struct {
@@ -223,15 +227,9 @@ func TestRESTRoutingAndUnimplemented(t *testing.T) {
 		{http.MethodDelete, "/gestor/courses", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{http.MethodGet, "/gestor/courses?pageSize=abc", http.StatusBadRequest, "INVALID_REQUEST"},
 		{http.MethodGet, "/gestor/courses?pageSize=500", http.StatusBadRequest, "INVALID_PAGE_SIZE"},
-		// The import RPCs come with the import issue; until then they say so.
-		{http.MethodPost, "/gestor/import/analyze", http.StatusNotImplemented, "UNIMPLEMENTED"},
 	}
 	for _, tt := range tests {
-		body := io.Reader(nil)
-		if tt.method == http.MethodPost {
-			body = strings.NewReader(string(demo.File))
-		}
-		resp, got := e.do(t, tt.method, tt.path, body)
+		resp, got := e.do(t, tt.method, tt.path, nil)
 		var eb server.ErrorBody
 		if resp.StatusCode != tt.httpCode || json.Unmarshal(got, &eb) != nil || eb.Code != tt.code || eb.Message == "" {
 			t.Errorf("%s %s = %d %s, want %d with code %s", tt.method, tt.path, resp.StatusCode, got, tt.httpCode, tt.code)

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
@@ -26,6 +28,9 @@ var kindCodes = []struct {
 	{fault.ErrInvalidArgument, codes.InvalidArgument},
 	{fault.ErrNotFound, codes.NotFound},
 	{fault.ErrUnavailable, codes.Unavailable},
+	{fault.ErrConflict, codes.Aborted},
+	{fault.ErrFailedPrecondition, codes.FailedPrecondition},
+	{fault.ErrTooLarge, codes.ResourceExhausted},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 }
@@ -65,7 +70,8 @@ func toStatus(err error) *status.Status {
 	if fe.Path != "" {
 		info.Metadata = map[string]string{"path": fe.Path}
 	}
-	if withDetails, derr := s.WithDetails(info, &errdetails.LocalizedMessage{Locale: "pt-BR", Message: fe.Message}); derr == nil {
+	details := append([]protoadapt.MessageV1{info, &errdetails.LocalizedMessage{Locale: "pt-BR", Message: fe.Message}}, v1Messages(fe.Details)...)
+	if withDetails, derr := s.WithDetails(details...); derr == nil {
 		s = withDetails
 	}
 	return s
@@ -85,6 +91,14 @@ func statusInterceptor(log *slog.Logger) grpc.UnaryServerInterceptor {
 		}
 		return nil, s.Err()
 	}
+}
+
+func v1Messages(ms []proto.Message) []protoadapt.MessageV1 {
+	out := make([]protoadapt.MessageV1, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, protoadapt.MessageV1Of(m))
+	}
+	return out
 }
 
 // codeName is the canonical upper-case name of a gRPC code ("NOT_FOUND"), the

@@ -63,13 +63,20 @@ func (s *Store) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
 	return dbError(tx.Commit(ctx))
 }
 
-// transactRetries bounds the retries of a transaction that hit a serialization failure.
+// transactRetries bounds the retries of a transaction that lost a race.
 const transactRetries = 3
 
 // transact runs fn in a read-write transaction: rollback on error, commit otherwise,
 // and a retry (with a short backoff) when PostgreSQL reports a serialization
 // failure or deadlock, which only means the transaction lost a race.
 func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.runTx(ctx, false, isRetryable, fn)
+}
+
+// runTx runs fn in a read-write transaction, committed unless rollbackOnly or fn
+// fails, and runs it again (up to transactRetries times) while retry says the
+// failure was a lost race.
+func (s *Store) runTx(ctx context.Context, rollbackOnly bool, retry func(error) bool, fn func(pgx.Tx) error) error {
 	var err error
 	for attempt := 0; attempt <= transactRetries; attempt++ {
 		if attempt > 0 {
@@ -79,12 +86,27 @@ func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
 			case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
 			}
 		}
-		err = pgx.BeginFunc(ctx, s.pool, fn)
-		if !isRetryable(err) {
+		err = s.runTxOnce(ctx, rollbackOnly, fn)
+		if err == nil || !retry(err) {
 			return dbError(err)
 		}
 	}
-	return fmt.Errorf("transaction failed after %d retries: %w", transactRetries, err)
+	return fmt.Errorf("transaction failed after %d retries: %w", transactRetries, dbError(err))
+}
+
+func (s *Store) runTxOnce(ctx context.Context, rollbackOnly bool, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if rollbackOnly {
+		return tx.Rollback(ctx)
+	}
+	return tx.Commit(ctx)
 }
 
 func isRetryable(err error) bool {

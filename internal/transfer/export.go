@@ -42,9 +42,9 @@ func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, e
 		ExportedAt:    timestamppb.New(now),
 		Source: &contentv1.ExportSource{
 			Service:     ServiceName,
-			Version:     s.source.Version,
+			Version:     s.cfg.Version,
 			CourseId:    id.String(),
-			Environment: s.source.Environment,
+			Environment: s.cfg.Environment,
 		},
 		Course: course,
 	}

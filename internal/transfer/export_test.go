@@ -26,7 +26,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func newService(pool *pgxpool.Pool) *transfer.Service {
-	return transfer.New(store.New(pool), transfer.Source{Version: "test", Environment: "staging"})
+	return transfer.New(store.New(pool), transfer.Config{Version: "test", Environment: "staging"})
 }
 
 func TestExportCourseContentAndOrder(t *testing.T) {

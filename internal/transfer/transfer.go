@@ -45,20 +45,35 @@ type CourseCursor struct {
 	ID    uuid.UUID `json:"i"`
 }
 
-// Source describes this service instance in the files it exports.
-type Source struct {
-	Version     string
-	Environment string
+// Store is the database of the service.
+type Store interface {
+	ContentStore
+	ImportStore
 }
 
-// Service implements course transfer over a ContentStore.
+// Config describes this service instance.
+type Config struct {
+	// Version and Environment are written into the source of exported files.
+	Version     string
+	Environment string
+	// MaxFileBytes is the largest file an import accepts.
+	MaxFileBytes int
+}
+
+// DefaultMaxFileBytes is the file size limit when Config leaves it zero.
+const DefaultMaxFileBytes = 64 << 20
+
+// Service implements course transfer over a Store.
 type Service struct {
-	store  ContentStore
-	source Source
-	now    func() time.Time
+	store Store
+	cfg   Config
+	now   func() time.Time
 }
 
 // New returns a Service.
-func New(store ContentStore, source Source) *Service {
-	return &Service{store: store, source: source, now: time.Now}
+func New(store Store, cfg Config) *Service {
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
+	return &Service{store: store, cfg: cfg, now: time.Now}
 }

@@ -33,6 +33,8 @@ const (
 	IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED IdMappingOutcome = 1
 	// An existing row was matched and reused.
 	IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED IdMappingOutcome = 2
+	// Not created, because its parent was reused; id is empty.
+	IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED IdMappingOutcome = 3
 )
 
 // Enum value maps for IdMappingOutcome.
@@ -41,11 +43,13 @@ var (
 		0: "ID_MAPPING_OUTCOME_UNSPECIFIED",
 		1: "ID_MAPPING_OUTCOME_CREATED",
 		2: "ID_MAPPING_OUTCOME_REUSED",
+		3: "ID_MAPPING_OUTCOME_SKIPPED",
 	}
 	IdMappingOutcome_value = map[string]int32{
 		"ID_MAPPING_OUTCOME_UNSPECIFIED": 0,
 		"ID_MAPPING_OUTCOME_CREATED":     1,
 		"ID_MAPPING_OUTCOME_REUSED":      2,
+		"ID_MAPPING_OUTCOME_SKIPPED":     3,
 	}
 )
 
@@ -399,8 +403,15 @@ func (x *ExportCourseResponse) GetFilename() string {
 // AnalyzeImportRequest carries the file to analyse.
 type AnalyzeImportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The transfer file.
-	File          *CourseExport `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	// The transfer file, as a message or as the JSON bytes of the file. REST requests
+	// always send the JSON: only then can the analysis report JSON syntax errors and
+	// unknown fields.
+	//
+	// Types that are valid to be assigned to Source:
+	//
+	//	*AnalyzeImportRequest_File
+	//	*AnalyzeImportRequest_FileJson
+	Source        isAnalyzeImportRequest_Source `protobuf_oneof:"source"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -435,12 +446,48 @@ func (*AnalyzeImportRequest) Descriptor() ([]byte, []int) {
 	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *AnalyzeImportRequest) GetFile() *CourseExport {
+func (x *AnalyzeImportRequest) GetSource() isAnalyzeImportRequest_Source {
 	if x != nil {
-		return x.File
+		return x.Source
 	}
 	return nil
 }
+
+func (x *AnalyzeImportRequest) GetFile() *CourseExport {
+	if x != nil {
+		if x, ok := x.Source.(*AnalyzeImportRequest_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
+func (x *AnalyzeImportRequest) GetFileJson() []byte {
+	if x != nil {
+		if x, ok := x.Source.(*AnalyzeImportRequest_FileJson); ok {
+			return x.FileJson
+		}
+	}
+	return nil
+}
+
+type isAnalyzeImportRequest_Source interface {
+	isAnalyzeImportRequest_Source()
+}
+
+type AnalyzeImportRequest_File struct {
+	// The transfer file as a message.
+	File *CourseExport `protobuf:"bytes,1,opt,name=file,proto3,oneof"`
+}
+
+type AnalyzeImportRequest_FileJson struct {
+	// The transfer file as JSON, exactly as exported.
+	FileJson []byte `protobuf:"bytes,2,opt,name=file_json,json=fileJson,proto3,oneof"`
+}
+
+func (*AnalyzeImportRequest_File) isAnalyzeImportRequest_Source() {}
+
+func (*AnalyzeImportRequest_FileJson) isAnalyzeImportRequest_Source() {}
 
 // AnalyzeImportResponse is the dry-run report.
 type AnalyzeImportResponse struct {
@@ -491,11 +538,18 @@ func (x *AnalyzeImportResponse) GetReport() *ImportReport {
 // ApplyImportRequest carries the file to import.
 type ApplyImportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The transfer file.
-	File *CourseExport `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	// The transfer file, as a message or as the JSON bytes of the file (REST).
+	//
+	// Types that are valid to be assigned to Source:
+	//
+	//	*ApplyImportRequest_File
+	//	*ApplyImportRequest_FileJson
+	Source isApplyImportRequest_Source `protobuf_oneof:"source"`
 	// Optional key that makes retries safe: the same key returns the first result.
+	// Over REST, the Idempotency-Key header.
 	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// Optional digest from the analysis; the import is refused if the file differs.
+	// Over REST, the If-Match header.
 	ExpectedDigest string `protobuf:"bytes,3,opt,name=expected_digest,json=expectedDigest,proto3" json:"expected_digest,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -531,9 +585,27 @@ func (*ApplyImportRequest) Descriptor() ([]byte, []int) {
 	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{7}
 }
 
+func (x *ApplyImportRequest) GetSource() isApplyImportRequest_Source {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
 func (x *ApplyImportRequest) GetFile() *CourseExport {
 	if x != nil {
-		return x.File
+		if x, ok := x.Source.(*ApplyImportRequest_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
+func (x *ApplyImportRequest) GetFileJson() []byte {
+	if x != nil {
+		if x, ok := x.Source.(*ApplyImportRequest_FileJson); ok {
+			return x.FileJson
+		}
 	}
 	return nil
 }
@@ -551,6 +623,24 @@ func (x *ApplyImportRequest) GetExpectedDigest() string {
 	}
 	return ""
 }
+
+type isApplyImportRequest_Source interface {
+	isApplyImportRequest_Source()
+}
+
+type ApplyImportRequest_File struct {
+	// The transfer file as a message.
+	File *CourseExport `protobuf:"bytes,1,opt,name=file,proto3,oneof"`
+}
+
+type ApplyImportRequest_FileJson struct {
+	// The transfer file as JSON, exactly as exported.
+	FileJson []byte `protobuf:"bytes,4,opt,name=file_json,json=fileJson,proto3,oneof"`
+}
+
+func (*ApplyImportRequest_File) isApplyImportRequest_Source() {}
+
+func (*ApplyImportRequest_FileJson) isApplyImportRequest_Source() {}
 
 // ApplyImportResponse describes the created course.
 type ApplyImportResponse struct {
@@ -744,9 +834,11 @@ type ImportCounts struct {
 	// Question-bank options created.
 	BankOptions int32 `protobuf:"varint,12,opt,name=bank_options,json=bankOptions,proto3" json:"bank_options,omitempty"`
 	// FAQ entries created.
-	FaqEntries    int32 `protobuf:"varint,13,opt,name=faq_entries,json=faqEntries,proto3" json:"faq_entries,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FaqEntries int32 `protobuf:"varint,13,opt,name=faq_entries,json=faqEntries,proto3" json:"faq_entries,omitempty"`
+	// Question-bank options not created because their question already exists.
+	BankOptionsSkipped int32 `protobuf:"varint,14,opt,name=bank_options_skipped,json=bankOptionsSkipped,proto3" json:"bank_options_skipped,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ImportCounts) Reset() {
@@ -870,6 +962,13 @@ func (x *ImportCounts) GetFaqEntries() int32 {
 	return 0
 }
 
+func (x *ImportCounts) GetBankOptionsSkipped() int32 {
+	if x != nil {
+		return x.BankOptionsSkipped
+	}
+	return 0
+}
+
 // Finding is one problem found in a file.
 type Finding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -945,7 +1044,9 @@ type IdMapping struct {
 	// Id in this database.
 	Id string `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened to the entity.
-	Outcome       IdMappingOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=educacao.content.v1.IdMappingOutcome" json:"outcome,omitempty"`
+	Outcome IdMappingOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=educacao.content.v1.IdMappingOutcome" json:"outcome,omitempty"`
+	// Why, when the entity was reused or skipped (pt-BR).
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1008,6 +1109,13 @@ func (x *IdMapping) GetOutcome() IdMappingOutcome {
 	return IdMappingOutcome_ID_MAPPING_OUTCOME_UNSPECIFIED
 }
 
+func (x *IdMapping) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_educacao_content_v1_content_transfer_proto protoreflect.FileDescriptor
 
 const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
@@ -1035,15 +1143,19 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\tcourse_id\x18\x01 \x01(\tR\bcourseId\"i\n" +
 	"\x14ExportCourseResponse\x125\n" +
 	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportR\x04file\x12\x1a\n" +
-	"\bfilename\x18\x02 \x01(\tR\bfilename\"M\n" +
-	"\x14AnalyzeImportRequest\x125\n" +
-	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportR\x04file\"R\n" +
+	"\bfilename\x18\x02 \x01(\tR\bfilename\"x\n" +
+	"\x14AnalyzeImportRequest\x127\n" +
+	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportH\x00R\x04file\x12\x1d\n" +
+	"\tfile_json\x18\x02 \x01(\fH\x00R\bfileJsonB\b\n" +
+	"\x06source\"R\n" +
 	"\x15AnalyzeImportResponse\x129\n" +
-	"\x06report\x18\x01 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\"\x9d\x01\n" +
-	"\x12ApplyImportRequest\x125\n" +
-	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportR\x04file\x12'\n" +
+	"\x06report\x18\x01 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\"\xc8\x01\n" +
+	"\x12ApplyImportRequest\x127\n" +
+	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportH\x00R\x04file\x12\x1d\n" +
+	"\tfile_json\x18\x04 \x01(\fH\x00R\bfileJson\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12'\n" +
-	"\x0fexpected_digest\x18\x03 \x01(\tR\x0eexpectedDigest\"\xcc\x01\n" +
+	"\x0fexpected_digest\x18\x03 \x01(\tR\x0eexpectedDigestB\b\n" +
+	"\x06source\"\xcc\x01\n" +
 	"\x13ApplyImportResponse\x12\x1b\n" +
 	"\tcourse_id\x18\x01 \x01(\tR\bcourseId\x12&\n" +
 	"\x0fimport_batch_id\x18\x02 \x01(\tR\rimportBatchId\x129\n" +
@@ -1055,7 +1167,7 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\x06digest\x18\x03 \x01(\tR\x06digest\x129\n" +
 	"\x06counts\x18\x04 \x01(\v2!.educacao.content.v1.ImportCountsR\x06counts\x128\n" +
 	"\bwarnings\x18\x05 \x03(\v2\x1c.educacao.content.v1.FindingR\bwarnings\x124\n" +
-	"\x06errors\x18\x06 \x03(\v2\x1c.educacao.content.v1.FindingR\x06errors\"\xfc\x03\n" +
+	"\x06errors\x18\x06 \x03(\v2\x1c.educacao.content.v1.FindingR\x06errors\"\xae\x04\n" +
 	"\fImportCounts\x12\x18\n" +
 	"\acourses\x18\x01 \x01(\x05R\acourses\x12\x18\n" +
 	"\amodules\x18\x02 \x01(\x05R\amodules\x12\x18\n" +
@@ -1071,21 +1183,24 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\x17bank_questions_existing\x18\v \x01(\x05R\x15bankQuestionsExisting\x12!\n" +
 	"\fbank_options\x18\f \x01(\x05R\vbankOptions\x12\x1f\n" +
 	"\vfaq_entries\x18\r \x01(\x05R\n" +
-	"faqEntries\"K\n" +
+	"faqEntries\x120\n" +
+	"\x14bank_options_skipped\x18\x0e \x01(\x05R\x12bankOptionsSkipped\"K\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\x91\x01\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xa9\x01\n" +
 	"\tIdMapping\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vexternal_id\x18\x02 \x01(\tR\n" +
 	"externalId\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12?\n" +
-	"\aoutcome\x18\x04 \x01(\x0e2%.educacao.content.v1.IdMappingOutcomeR\aoutcome*u\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2%.educacao.content.v1.IdMappingOutcomeR\aoutcome\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason*\x95\x01\n" +
 	"\x10IdMappingOutcome\x12\"\n" +
 	"\x1eID_MAPPING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aID_MAPPING_OUTCOME_CREATED\x10\x01\x12\x1d\n" +
-	"\x19ID_MAPPING_OUTCOME_REUSED\x10\x022\xc0\x04\n" +
+	"\x19ID_MAPPING_OUTCOME_REUSED\x10\x02\x12\x1e\n" +
+	"\x1aID_MAPPING_OUTCOME_SKIPPED\x10\x032\xc0\x04\n" +
 	"\x16ContentTransferService\x12y\n" +
 	"\vListCourses\x12'.educacao.content.v1.ListCoursesRequest\x1a(.educacao.content.v1.ListCoursesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/gestor/courses\x12\x94\x01\n" +
 	"\fExportCourse\x12(.educacao.content.v1.ExportCourseRequest\x1a).educacao.content.v1.ExportCourseResponse\"/\x82\xd3\xe4\x93\x02)b\x04file\x12!/gestor/export/course/{course_id}\x12\x8c\x01\n" +
@@ -1161,6 +1276,14 @@ func file_educacao_content_v1_content_transfer_proto_init() {
 		return
 	}
 	file_educacao_content_v1_course_export_proto_init()
+	file_educacao_content_v1_content_transfer_proto_msgTypes[5].OneofWrappers = []any{
+		(*AnalyzeImportRequest_File)(nil),
+		(*AnalyzeImportRequest_FileJson)(nil),
+	}
+	file_educacao_content_v1_content_transfer_proto_msgTypes[7].OneofWrappers = []any{
+		(*ApplyImportRequest_File)(nil),
+		(*ApplyImportRequest_FileJson)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -109,12 +109,25 @@ func local_request_ContentTransferService_ExportCourse_0(ctx context.Context, ma
 	return msg, metadata, err
 }
 
+var filter_ContentTransferService_AnalyzeImport_0 = &utilities.DoubleArray{Encoding: map[string]int{"file": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
 func request_ContentTransferService_AnalyzeImport_0(ctx context.Context, marshaler runtime.Marshaler, client ContentTransferServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq AnalyzeImportRequest
 		metadata runtime.ServerMetadata
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.File); err != nil && !errors.Is(err, io.EOF) {
+	if protoReq.Source == nil {
+		protoReq.Source = &AnalyzeImportRequest_File{}
+	} else if _, ok := protoReq.Source.(*AnalyzeImportRequest_File); !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "expect type: *AnalyzeImportRequest_File, but: %t\n", protoReq.Source)
+	}
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Source.(*AnalyzeImportRequest_File).File); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ContentTransferService_AnalyzeImport_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
@@ -129,7 +142,18 @@ func local_request_ContentTransferService_AnalyzeImport_0(ctx context.Context, m
 		protoReq AnalyzeImportRequest
 		metadata runtime.ServerMetadata
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.File); err != nil && !errors.Is(err, io.EOF) {
+	if protoReq.Source == nil {
+		protoReq.Source = &AnalyzeImportRequest_File{}
+	} else if _, ok := protoReq.Source.(*AnalyzeImportRequest_File); !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "expect type: *AnalyzeImportRequest_File, but: %t\n", protoReq.Source)
+	}
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Source.(*AnalyzeImportRequest_File).File); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ContentTransferService_AnalyzeImport_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	msg, err := server.AnalyzeImport(ctx, &protoReq)
@@ -143,7 +167,12 @@ func request_ContentTransferService_ApplyImport_0(ctx context.Context, marshaler
 		protoReq ApplyImportRequest
 		metadata runtime.ServerMetadata
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.File); err != nil && !errors.Is(err, io.EOF) {
+	if protoReq.Source == nil {
+		protoReq.Source = &ApplyImportRequest_File{}
+	} else if _, ok := protoReq.Source.(*ApplyImportRequest_File); !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "expect type: *ApplyImportRequest_File, but: %t\n", protoReq.Source)
+	}
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Source.(*ApplyImportRequest_File).File); err != nil && !errors.Is(err, io.EOF) {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if err := req.ParseForm(); err != nil {
@@ -164,7 +193,12 @@ func local_request_ContentTransferService_ApplyImport_0(ctx context.Context, mar
 		protoReq ApplyImportRequest
 		metadata runtime.ServerMetadata
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.File); err != nil && !errors.Is(err, io.EOF) {
+	if protoReq.Source == nil {
+		protoReq.Source = &ApplyImportRequest_File{}
+	} else if _, ok := protoReq.Source.(*ApplyImportRequest_File); !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "expect type: *ApplyImportRequest_File, but: %t\n", protoReq.Source)
+	}
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Source.(*ApplyImportRequest_File).File); err != nil && !errors.Is(err, io.EOF) {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if err := req.ParseForm(); err != nil {

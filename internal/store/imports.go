@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
+)
+
+// Import runs fn in one read-write transaction, rolled back when dryRun. It is
+// run again when it loses a race: a serialization failure, or another import that
+// committed the same new competency code or idempotency key first. A row the
+// database refuses becomes a DATABASE_REJECTED fault.
+func (s *Store) Import(ctx context.Context, dryRun bool, fn func(transfer.ImportTx) error) error {
+	err := s.runTx(ctx, dryRun, lostImportRace, func(tx pgx.Tx) error {
+		return fn(&importTx{tx: tx})
+	})
+	return rejected(err)
+}
+
+// Constraints whose violation means another import won a race: on retry the
+// import finds the winner's row and reuses it.
+var raceConstraints = map[string]bool{
+	"competencies_code_key":              true,
+	"import_batches_idempotency_key_key": true,
+}
+
+func lostImportRace(err error) bool {
+	var pgErr *pgconn.PgError
+	return isRetryable(err) || errors.As(err, &pgErr) && pgErr.Code == "23505" && raceConstraints[pgErr.ConstraintName]
+}
+
+// rejected turns an integrity or data error (SQLSTATE classes 23 and 22) into a
+// DATABASE_REJECTED fault that names the constraint, never the SQL.
+func rejected(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || !(strings.HasPrefix(pgErr.Code, "23") || strings.HasPrefix(pgErr.Code, "22")) {
+		return err
+	}
+	what := pgErr.ConstraintName
+	if what == "" {
+		what = pgErr.Code
+	}
+	return fault.New(fault.ErrInvalidArgument, "DATABASE_REJECTED", "",
+		fmt.Sprintf("O banco de dados recusou os dados (%s em %s); nada foi gravado.", what, pgErr.TableName))
+}
+
+type importTx struct {
+	tx pgx.Tx
+}
+
+func (t *importTx) LockKey(ctx context.Context, key string) error {
+	_, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('import-key:' || $1, 0))`, key)
+	return err
+}
+
+func (t *importTx) BatchByKey(ctx context.Context, key string) (*transfer.ImportBatch, error) {
+	var (
+		b              transfer.ImportBatch
+		id, courseID   string
+		email          *string
+		counts, result []byte
+	)
+	err := t.tx.QueryRow(ctx, `
+SELECT id::text, created_at, actor_id, actor_email, file_digest, counts, coalesce(course_id::text, ''), coalesce(result, 'null'::jsonb)
+FROM import_batches WHERE idempotency_key = $1`, key).
+		Scan(&id, &b.CreatedAt, &b.Actor.ID, &email, &b.Digest, &counts, &courseID, &result)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("batch by key: %w", err)
+	}
+	b.ID, b.CourseID = uuid.MustParse(id), parseUUIDOrNil(courseID)
+	if email != nil {
+		b.Actor.Email = *email
+	}
+	b.IdempotencyKey, b.Counts, b.Result = key, counts, result
+	return &b, nil
+}
+
+// maxEarlierBatches bounds the ALREADY_IMPORTED warnings of one analysis.
+const maxEarlierBatches = 5
+
+func (t *importTx) BatchesByDigest(ctx context.Context, digest string) ([]transfer.ImportBatch, error) {
+	rows, err := t.tx.Query(ctx, `
+SELECT id::text, created_at, coalesce(course_id::text, '')
+FROM import_batches WHERE file_digest = $1
+ORDER BY created_at DESC, id LIMIT $2`, digest, maxEarlierBatches)
+	if err != nil {
+		return nil, fmt.Errorf("batches by digest: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (transfer.ImportBatch, error) {
+		var b transfer.ImportBatch
+		var id, courseID string
+		if err := row.Scan(&id, &b.CreatedAt, &courseID); err != nil {
+			return b, err
+		}
+		b.ID, b.CourseID, b.Digest = uuid.MustParse(id), parseUUIDOrNil(courseID), digest
+		return b, nil
+	})
+}
+
+func (t *importTx) CompetenciesByCode(ctx context.Context, codes []string) (map[string]transfer.ExistingCompetency, error) {
+	out := map[string]transfer.ExistingCompetency{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := t.tx.Query(ctx, `SELECT code, id::text, name FROM competencies WHERE code = ANY($1)`, codes)
+	if err != nil {
+		return nil, fmt.Errorf("competencies by code: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var c transfer.ExistingCompetency
+		if err := rows.Scan(&code, &c.ID, &c.Name); err != nil {
+			return nil, err
+		}
+		out[code] = c
+	}
+	return out, rows.Err()
+}
+
+func (t *importTx) BankQuestions(ctx context.Context, competencyIDs []string) ([]transfer.ExistingBankQuestion, error) {
+	rows, err := t.tx.Query(ctx, `
+SELECT id::text, competency_id::text, position, text
+FROM bank_questions WHERE competency_id = ANY($1::uuid[])`, competencyIDs)
+	if err != nil {
+		return nil, fmt.Errorf("bank questions: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (transfer.ExistingBankQuestion, error) {
+		var q transfer.ExistingBankQuestion
+		err := row.Scan(&q.ID, &q.CompetencyID, &q.Position, &q.Text)
+		return q, err
+	})
+}
+
+func (t *importTx) CreateBatch(ctx context.Context, b *transfer.ImportBatch) error {
+	_, err := t.tx.Exec(ctx, `
+INSERT INTO import_batches (id, actor_id, actor_email, file_digest, counts, idempotency_key, course_id, result)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		b.ID, b.Actor.ID, nullIfEmpty(b.Actor.Email), b.Digest, json.RawMessage(b.Counts),
+		nullIfEmpty(b.IdempotencyKey), b.CourseID, json.RawMessage(b.Result))
+	if err != nil {
+		return fmt.Errorf("create batch: %w", err)
+	}
+	return nil
+}
+
+func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error {
+	p := provenance{batchID: &batchID, externalID: func(id string) *string {
+		if ext, ok := externalIDs[id]; ok {
+			return &ext
+		}
+		return nil
+	}}
+	return writeCourseRows(ctx, t.tx, buildCourseRows(c, p))
+}
+
+func (t *importTx) WriteAudit(ctx context.Context, e *transfer.AuditEntry) error {
+	details, err := json.Marshal(e.Details)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `
+INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, details)
+VALUES ($1, $2, $3, $4, $5, $6)`,
+		e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, json.RawMessage(details))
+	if err != nil {
+		return fmt.Errorf("write audit: %w", err)
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func parseUUIDOrNil(s string) uuid.UUID {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil
+	}
+	return id
+}

@@ -1,0 +1,326 @@
+package transfer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+)
+
+// decodeFile parses the JSON of a transfer file. Before protojson parses it, one
+// streaming pass over the tokens checks every field against the CourseExport
+// schema, so that all unknown fields (warnings) and all wrongly typed values
+// (errors) are reported with their JSON paths, not just the first. It returns nil
+// when the file cannot be parsed; the reasons are in f.
+func decodeFile(raw []byte, f *findings) *contentv1.CourseExport {
+	w := &schemaWalker{dec: json.NewDecoder(bytes.NewReader(raw)), raw: raw, f: f}
+	w.dec.UseNumber()
+	if !w.root() {
+		return nil
+	}
+	var file contentv1.CourseExport
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &file); err != nil {
+		// The walk accepted what protojson refuses (a duplicated key, say).
+		f.errorf("INVALID_FILE", "", "O arquivo não pôde ser lido como uma exportação de curso: %s.", protojsonReason(err))
+		return nil
+	}
+	return &file
+}
+
+// protojsonReason keeps the useful end of a protojson error ("proto: (line 3:5):
+// duplicate field ...").
+func protojsonReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "):"); i >= 0 {
+		msg = strings.TrimSpace(msg[i+2:])
+	}
+	return truncate(msg, 200)
+}
+
+// schemaWalker walks JSON tokens beside the proto descriptors.
+type schemaWalker struct {
+	dec *json.Decoder
+	raw []byte
+	f   *findings
+	bad bool // a value had the wrong type: the file cannot be parsed
+}
+
+// root checks the top level: a JSON object with formatVersion and course. It
+// reports false when the file cannot be parsed.
+func (w *schemaWalker) root() bool {
+	tok, err := w.dec.Token()
+	if err != nil {
+		w.syntax(err)
+		return false
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		w.f.errorf("NOT_A_COURSE_FILE", "", "O arquivo não é uma exportação de curso: esperava um objeto JSON com formatVersion e course.")
+		return false
+	}
+	md := (&contentv1.CourseExport{}).ProtoReflect().Descriptor()
+	seen, err := w.object(md, "")
+	if err != nil {
+		w.syntax(err)
+		return false
+	}
+	if _, err := w.dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			w.syntax(err)
+		} else {
+			w.f.errorf("INVALID_JSON", "", "Há conteúdo depois do fim do objeto JSON (%s).", w.position(w.dec.InputOffset()))
+		}
+		return false
+	}
+	if !seen["formatVersion"] || !seen["course"] {
+		w.f.errorf("NOT_A_COURSE_FILE", "", "O arquivo não é uma exportação de curso: faltam os campos formatVersion e course.")
+		return false
+	}
+	return !w.bad
+}
+
+// object walks the fields of an object whose '{' was read, and returns the
+// (JSON) names of the known fields it saw.
+func (w *schemaWalker) object(md protoreflect.MessageDescriptor, path string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	for w.dec.More() {
+		tok, err := w.dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		fieldPath := joinPath(path, key)
+		fd := md.Fields().ByJSONName(key)
+		if fd == nil {
+			fd = md.Fields().ByTextName(key)
+		}
+		if fd == nil {
+			w.f.warnf("UNKNOWN_FIELD", fieldPath, "O campo %q não faz parte do formato e será ignorado.", key)
+			if err := w.skip(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		seen[fd.JSONName()] = true
+		if err := w.field(fd, fieldPath); err != nil {
+			return nil, err
+		}
+	}
+	_, err := w.dec.Token() // '}'
+	return seen, err
+}
+
+// field checks the value of one field, a list when the field is repeated.
+func (w *schemaWalker) field(fd protoreflect.FieldDescriptor, path string) error {
+	tok, err := w.dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return nil // null is the default value
+	}
+	if !fd.IsList() {
+		return w.value(fd, path, tok)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		w.wrongType(path, "uma lista")
+		return w.skipRest(tok)
+	}
+	for i := 0; w.dec.More(); i++ {
+		tok, err := w.dec.Token()
+		if err != nil {
+			return err
+		}
+		if err := w.value(fd, fmt.Sprintf("%s[%d]", path, i), tok); err != nil {
+			return err
+		}
+	}
+	_, err = w.dec.Token() // ']'
+	return err
+}
+
+// value checks one (non-list) value whose first token is tok.
+func (w *schemaWalker) value(fd protoreflect.FieldDescriptor, path string, tok json.Token) error {
+	switch fd.Kind() {
+	case protoreflect.MessageKind:
+		if fd.Message().FullName() == "google.protobuf.Timestamp" {
+			s, ok := tok.(string)
+			if _, err := time.Parse(time.RFC3339Nano, s); !ok || err != nil {
+				w.wrongType(path, "uma data e hora RFC 3339 (por exemplo 2026-11-29T12:00:00Z)")
+				return w.skipRest(tok)
+			}
+			return nil
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			w.wrongType(path, "um objeto")
+			return w.skipRest(tok)
+		}
+		_, err := w.object(fd.Message(), path)
+		return err
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		if _, ok := tok.(string); !ok {
+			w.wrongType(path, "um texto")
+			return w.skipRest(tok)
+		}
+	case protoreflect.BoolKind:
+		if _, ok := tok.(bool); !ok {
+			w.wrongType(path, "true ou false")
+			return w.skipRest(tok)
+		}
+	case protoreflect.Int32Kind:
+		if !isInt32(tok) {
+			w.wrongType(path, "um número inteiro")
+			return w.skipRest(tok)
+		}
+	case protoreflect.EnumKind:
+		return w.enum(fd.Enum(), path, tok)
+	default:
+		// The format has no other kinds; protojson judges anything else.
+	}
+	return nil
+}
+
+func (w *schemaWalker) enum(ed protoreflect.EnumDescriptor, path string, tok json.Token) error {
+	switch v := tok.(type) {
+	case string:
+		if ed.Values().ByName(protoreflect.Name(v)) != nil {
+			return nil
+		}
+	case json.Number:
+		if n, err := v.Int64(); err == nil && ed.Values().ByNumber(protoreflect.EnumNumber(n)) != nil {
+			return nil
+		}
+	default:
+		w.wrongType(path, "um dos valores "+enumNames(ed))
+		return w.skipRest(tok)
+	}
+	w.bad = true
+	w.f.errorf("INVALID_ENUM_VALUE", path, "Valor %v desconhecido; use um dos valores %s.", tok, enumNames(ed))
+	return nil
+}
+
+func enumNames(ed protoreflect.EnumDescriptor) string {
+	names := make([]string, 0, ed.Values().Len())
+	for i := range ed.Values().Len() {
+		names = append(names, string(ed.Values().Get(i).Name()))
+	}
+	return strings.Join(names, ", ")
+}
+
+func isInt32(tok json.Token) bool {
+	var s string
+	switch v := tok.(type) {
+	case json.Number:
+		s = string(v)
+	case string: // protojson accepts quoted integers
+		s = v
+	default:
+		return false
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	return err == nil && n == math.Trunc(n) && n >= math.MinInt32 && n <= math.MaxInt32
+}
+
+func (w *schemaWalker) wrongType(path, want string) {
+	w.bad = true
+	w.f.errorf("INVALID_FIELD_TYPE", path, "Tipo inválido: o valor deveria ser %s.", want)
+}
+
+// skip consumes one whole value.
+func (w *schemaWalker) skip() error {
+	tok, err := w.dec.Token()
+	if err != nil {
+		return err
+	}
+	return w.skipRest(tok)
+}
+
+// skipRest consumes the rest of a value whose first token was tok.
+func (w *schemaWalker) skipRest(tok json.Token) error {
+	d, ok := tok.(json.Delim)
+	if !ok || d == '}' || d == ']' {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := w.dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
+}
+
+// syntax reports a JSON syntax error with its line and column.
+func (w *schemaWalker) syntax(err error) {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		w.f.errorf("INVALID_JSON", "", "O arquivo não é um JSON válido (%s): %s.", w.position(se.Offset), se.Error())
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		w.f.errorf("INVALID_JSON", "", "O arquivo JSON termina no meio de um valor (%s): está incompleto?", w.position(int64(len(w.raw))))
+	default:
+		w.f.errorf("INVALID_JSON", "", "O arquivo não é um JSON válido: %s.", err.Error())
+	}
+}
+
+// position turns a byte offset into "linha L, coluna C" (both 1-based).
+func (w *schemaWalker) position(offset int64) string {
+	offset = min(offset, int64(len(w.raw)))
+	before := w.raw[:offset]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	col := int(offset) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("linha %d, coluna %d", line, col)
+}
+
+func joinPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// contentDigest is the SHA-256 (hex) of the deterministic protobuf encoding of the
+// file's formatVersion and course. Whitespace, key order, unknown fields, the export
+// time and the source do not change it: two files with the same content have the
+// same digest.
+func contentDigest(file *contentv1.CourseExport) (string, error) {
+	canonical, err := proto.MarshalOptions{Deterministic: true}.Marshal(&contentv1.CourseExport{
+		FormatVersion: file.GetFormatVersion(),
+		Course:        file.GetCourse(),
+	})
+	if err != nil {
+		return "", fmt.Errorf("digest: %w", err)
+	}
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// sortedKeys returns the keys of m in order, for deterministic messages.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,328 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
+)
+
+// ImportStore is what imports need from the database.
+type ImportStore interface {
+	// Import runs fn in one read-write transaction. With dryRun the transaction is
+	// always rolled back; otherwise it is committed when fn returns nil. fn may run
+	// more than once when the transaction loses a race, so it must start afresh.
+	// A row the database refuses ends the transaction with a *fault.Error of code
+	// DATABASE_REJECTED.
+	Import(ctx context.Context, dryRun bool, fn func(ImportTx) error) error
+}
+
+// ImportTx is the database inside one import transaction.
+type ImportTx interface {
+	// LockKey serialises the transactions that use the same idempotency key,
+	// across processes, until the end of the transaction.
+	LockKey(ctx context.Context, key string) error
+	// BatchByKey returns the batch recorded with an idempotency key, or nil.
+	BatchByKey(ctx context.Context, key string) (*ImportBatch, error)
+	// BatchesByDigest returns the earlier imports of a content digest, newest first.
+	BatchesByDigest(ctx context.Context, digest string) ([]ImportBatch, error)
+	// CompetenciesByCode returns the existing competencies with these codes, by code.
+	CompetenciesByCode(ctx context.Context, codes []string) (map[string]ExistingCompetency, error)
+	// BankQuestions returns the existing bank questions of these competencies.
+	BankQuestions(ctx context.Context, competencyIDs []string) ([]ExistingBankQuestion, error)
+	// CreateBatch records an import batch.
+	CreateBatch(ctx context.Context, b *ImportBatch) error
+	// WriteCourse writes c with the ids it carries (every competency of c is new),
+	// tagging each row with the batch and with its id in the file (externalIDs maps
+	// new id to file id).
+	WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error
+	// WriteAudit records an audit log entry.
+	WriteAudit(ctx context.Context, e *AuditEntry) error
+}
+
+// ImportBatch is one applied import.
+type ImportBatch struct {
+	ID             uuid.UUID
+	CreatedAt      time.Time
+	Actor          Actor
+	Digest         string
+	Counts         []byte // protojson of ImportCounts
+	IdempotencyKey string
+	CourseID       uuid.UUID
+	Result         []byte // protojson of the ApplyImportResponse, replayed for the same key
+}
+
+// ExistingCompetency is a competency already in the database.
+type ExistingCompetency struct {
+	ID   string
+	Name string
+}
+
+// ExistingBankQuestion is a bank question already in the database.
+type ExistingBankQuestion struct {
+	ID           string
+	CompetencyID string
+	Position     int32
+	Text         string
+}
+
+// AuditEntry is one audit log row.
+type AuditEntry struct {
+	Actor      Actor
+	Action     string
+	TargetType string
+	TargetID   string
+	Details    map[string]any
+}
+
+// Actor is who asks for an operation.
+type Actor struct {
+	ID    string
+	Email string
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the actor of the request.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor of the request, or "anonymous".
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok && a.ID != "" {
+		return a
+	}
+	return Actor{ID: "anonymous"}
+}
+
+// ImportInput is a file to analyse or apply: the JSON bytes (Raw) or a parsed message.
+type ImportInput struct {
+	Raw  []byte
+	File *contentv1.CourseExport
+}
+
+// AnalyzeImport validates a file and reports what ApplyImport would create,
+// changing nothing: it runs the very same code as ApplyImport in a transaction
+// that is rolled back. A file that cannot be parsed at all is an InvalidArgument
+// error carrying the report.
+func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (*contentv1.ImportReport, error) {
+	res, err := s.runImport(ctx, in, importOptions{dryRun: true})
+	if err != nil {
+		return nil, err
+	}
+	return res.report, nil
+}
+
+// ApplyImport creates a new DRAFT course from a file in one transaction, or
+// nothing at all. With an idempotency key, a repeat returns the first result. With
+// an expected digest, a file whose digest differs is refused.
+func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKey, expectedDigest string) (*contentv1.ApplyImportResponse, error) {
+	if len(idempotencyKey) > maxIDLen {
+		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_IDEMPOTENCY_KEY", "idempotencyKey",
+			fmt.Sprintf("A chave de idempotência deve ter no máximo %d caracteres.", maxIDLen))
+	}
+	res, err := s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expectedDigest})
+	if err != nil {
+		return nil, err
+	}
+	if !res.report.GetOk() {
+		return nil, reportError(res.report, "O arquivo tem erros e não foi importado. Nada foi gravado.")
+	}
+	return res.response, nil
+}
+
+type importOptions struct {
+	dryRun         bool
+	key            string
+	expectedDigest string
+}
+
+type importResult struct {
+	report   *contentv1.ImportReport
+	response *contentv1.ApplyImportResponse
+}
+
+// errDryRun ends a dry run's transaction after the writes: it is rolled back anyway.
+var errDryRun = errors.New("dry run")
+
+func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptions) (*importResult, error) {
+	var static findings
+	file := in.File
+	if in.Raw != nil || file == nil {
+		if len(in.Raw) > s.cfg.MaxFileBytes {
+			return nil, fault.New(fault.ErrTooLarge, "FILE_TOO_LARGE", "",
+				fmt.Sprintf("O arquivo tem %s; o limite é %s.", humanBytes(len(in.Raw)), humanBytes(s.cfg.MaxFileBytes)))
+		}
+		if len(strings.TrimSpace(string(in.Raw))) == 0 {
+			return nil, fault.New(fault.ErrInvalidArgument, "EMPTY_FILE", "", "O arquivo está vazio: envie o JSON exportado como corpo da requisição.")
+		}
+		file = decodeFile(in.Raw, &static)
+		if file == nil {
+			report := &contentv1.ImportReport{Errors: static.errors.list(), Warnings: static.warnings.list()}
+			return nil, reportError(report, "")
+		}
+	}
+	validate(file, &static)
+	digest, err := contentDigest(file)
+	if err != nil {
+		return nil, err
+	}
+	if want := normalizeDigest(opt.expectedDigest); want != "" && want != digest {
+		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
+			"O arquivo mudou desde a análise (o digest não confere). Analise o arquivo novamente antes de aplicar.")
+	}
+	course := proto.Clone(file.GetCourse()).(*contentv1.Course)
+	if course == nil {
+		course = &contentv1.Course{}
+	}
+	normalizePositions(course)
+
+	var res *importResult
+	err = s.store.Import(ctx, opt.dryRun, func(tx ImportTx) error {
+		res = nil
+		f := static.clone()
+		if opt.key != "" {
+			if err := tx.LockKey(ctx, opt.key); err != nil {
+				return err
+			}
+			prior, err := tx.BatchByKey(ctx, opt.key)
+			if err != nil {
+				return err
+			}
+			if prior != nil {
+				res, err = replay(prior, digest)
+				return err
+			}
+		}
+		earlier, err := tx.BatchesByDigest(ctx, digest)
+		if err != nil {
+			return err
+		}
+		for _, b := range earlier {
+			f.warnf("ALREADY_IMPORTED", "", "Este mesmo conteúdo já foi importado em %s UTC (lote %s, curso %s); importar de novo cria outro curso.",
+				b.CreatedAt.UTC().Format("02/01/2006 15:04"), b.ID, b.CourseID)
+		}
+		report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest}
+		res = &importResult{report: report}
+		if !f.errors.empty() {
+			report.Errors, report.Warnings = f.errors.list(), f.warnings.list()
+			return nil // nothing to write
+		}
+		p, err := planImport(ctx, tx, course, f)
+		if err != nil {
+			return err
+		}
+		report.Ok = true
+		report.Counts = p.counts
+		report.Errors, report.Warnings = f.errors.list(), f.warnings.list()
+		res.response = &contentv1.ApplyImportResponse{
+			CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report, IdMap: p.idMap,
+		}
+		if err := s.write(ctx, tx, p, res.response, digest, opt.key); err != nil {
+			return err
+		}
+		if opt.dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	var rejected *fault.Error
+	switch {
+	case errors.Is(err, errDryRun):
+	case errors.As(err, &rejected) && rejected.Code == "DATABASE_REJECTED":
+		// The database refused what validation let through: a truthful analysis says so.
+		res.report.Ok = false
+		res.report.Errors = append(res.report.Errors, &contentv1.Finding{Code: rejected.Code, Message: rejected.Message})
+		res.response = nil
+	case err != nil:
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return res, nil
+}
+
+// write records the batch, the course and the audit entry.
+func (s *Service) write(ctx context.Context, tx ImportTx, p *importPlan, resp *contentv1.ApplyImportResponse, digest, key string) error {
+	actor := ActorFrom(ctx)
+	counts, err := protojson.Marshal(p.counts)
+	if err != nil {
+		return err
+	}
+	result, err := protojson.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	courseID := uuid.MustParse(p.course.GetId())
+	if err := tx.CreateBatch(ctx, &ImportBatch{
+		ID: p.batchID, Actor: actor, Digest: digest, Counts: counts,
+		IdempotencyKey: key, CourseID: courseID, Result: result,
+	}); err != nil {
+		return err
+	}
+	if err := tx.WriteCourse(ctx, p.course, p.batchID, p.externalIDs); err != nil {
+		return err
+	}
+	return tx.WriteAudit(ctx, &AuditEntry{
+		Actor: actor, Action: "IMPORT_APPLY", TargetType: "course", TargetID: courseID.String(),
+		Details: map[string]any{"importBatchId": p.batchID.String(), "digest": digest, "sourceCourseId": p.sourceID},
+	})
+}
+
+// replay returns the stored result of an earlier apply with the same key, or a
+// conflict when the key was used for other content.
+func replay(prior *ImportBatch, digest string) (*importResult, error) {
+	if prior.Digest != digest {
+		return nil, fault.New(fault.ErrConflict, "IDEMPOTENCY_KEY_REUSED", "idempotencyKey",
+			fmt.Sprintf("Esta chave de idempotência já foi usada em %s UTC para outro arquivo (lote %s). Use uma chave nova.",
+				prior.CreatedAt.UTC().Format("02/01/2006 15:04"), prior.ID))
+	}
+	var resp contentv1.ApplyImportResponse
+	if err := protojson.Unmarshal(prior.Result, &resp); err != nil {
+		return nil, fmt.Errorf("replay batch %s: %w", prior.ID, err)
+	}
+	return &importResult{report: resp.GetReport(), response: &resp}, nil
+}
+
+// reportError is the InvalidArgument error of a file with errors; it carries the
+// report, and its code, path and message are those of the first error (or msg).
+func reportError(report *contentv1.ImportReport, msg string) error {
+	first := report.GetErrors()[0]
+	e := fault.New(fault.ErrInvalidArgument, first.GetCode(), first.GetPath(), first.GetMessage())
+	if msg != "" {
+		e.Code, e.Path, e.Message = "IMPORT_HAS_ERRORS", "", msg
+	}
+	e.Details = append(e.Details, report)
+	return e
+}
+
+// normalizeDigest accepts a digest as sent in If-Match: quoted, weak or not.
+func normalizeDigest(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "W/")
+	return strings.ToLower(strings.Trim(s, `"`))
+}
+
+func humanBytes(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func (f *findings) clone() *findings {
+	c := *f
+	c.errors.items = append([]*contentv1.Finding(nil), f.errors.items...)
+	c.warnings.items = append([]*contentv1.Finding(nil), f.warnings.items...)
+	return &c
+}
