@@ -224,7 +224,10 @@ func linkedOnly(c *contentv1.Course) *contentv1.Course {
 // dozen entities, consecutive positions. ids are unique within the draw.
 func genCourse(t *rapid.T) *contentv1.Course {
 	seq := 0
-	id := func() string { seq++; return fmt.Sprintf("id-%d-%s", seq, rapid.StringMatching(`[a-z0-9]{0,8}`).Draw(t, "idSuffix")) }
+	id := func() string {
+		seq++
+		return fmt.Sprintf("id-%d-%s", seq, rapid.StringMatching(`[a-z0-9]{0,8}`).Draw(t, "idSuffix"))
+	}
 	text := func(label string, required bool) string {
 		s := rapid.StringOfN(textRune, 0, 40, -1).Draw(t, label)
 		if required && strings.TrimSpace(s) == "" {

@@ -146,8 +146,8 @@ func TestAnalyzeFindsEveryProblem(t *testing.T) {
 			},
 		},
 		{
-			name: "unsupported version",
-			file: mutateDemo(t, func(d map[string]any) { d["formatVersion"] = 2 }),
+			name:   "unsupported version",
+			file:   mutateDemo(t, func(d map[string]any) { d["formatVersion"] = 2 }),
 			errors: []string{"UNSUPPORTED_FORMAT_VERSION formatVersion"},
 		},
 		{
