@@ -19,26 +19,9 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/server"
 )
 
-// post sends body to path with the given headers.
 func (e *env) post(t *testing.T, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.httpURL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, out
+	return e.do(t, http.MethodPost, path, body, headers)
 }
 
 // curlDefault is the content type `curl --data-binary @file` sends.

@@ -91,14 +91,18 @@ func start(t *testing.T) *env {
 
 func (e *env) get(t *testing.T, path string) (*http.Response, []byte) {
 	t.Helper()
-	return e.do(t, http.MethodGet, path, nil)
+	return e.do(t, http.MethodGet, path, nil, nil)
 }
 
-func (e *env) do(t *testing.T, method, path string, body io.Reader) (*http.Response, []byte) {
+// do sends a request with the given headers and returns the response and its body.
+func (e *env) do(t *testing.T, method, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.httpURL+path, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -229,7 +233,7 @@ func TestRESTRouting(t *testing.T) {
 		{http.MethodGet, "/gestor/courses?pageSize=500", http.StatusBadRequest, "INVALID_PAGE_SIZE"},
 	}
 	for _, tt := range tests {
-		resp, got := e.do(t, tt.method, tt.path, nil)
+		resp, got := e.do(t, tt.method, tt.path, nil, nil)
 		var eb server.ErrorBody
 		if resp.StatusCode != tt.httpCode || json.Unmarshal(got, &eb) != nil || eb.Code != tt.code || eb.Message == "" {
 			t.Errorf("%s %s = %d %s, want %d with code %s", tt.method, tt.path, resp.StatusCode, got, tt.httpCode, tt.code)
