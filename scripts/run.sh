@@ -89,6 +89,25 @@ else
   db_label="DATABASE_URL from the environment"
 fi
 
+# Tokens: without a Supabase secret or JWKS, a local secret (kept in .data) signs
+# a ready gestor token. Authentication itself is never off.
+if [ -z "${SUPABASE_JWT_SECRET:-}" ] && [ -z "${SUPABASE_JWKS_URL:-}" ]; then
+  mkdir -p "$root/.data"
+  secret_file=$root/.data/dev-jwt-secret
+  if [ ! -s "$secret_file" ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret_file")
+  fi
+  export SUPABASE_JWT_SECRET
+  SUPABASE_JWT_SECRET=$(cat "$secret_file")
+  auth_label="local dev secret in $secret_file"
+else
+  auth_label="SUPABASE_JWT_SECRET / SUPABASE_JWKS_URL from the environment"
+fi
+token=""
+if [ -n "${SUPABASE_JWT_SECRET:-}" ]; then
+  token=$("$bin" dev-token -role gestor -ttl 8h) || die "dev-token failed"
+fi
+
 log "migrating"
 "$bin" migrate 2>&1 | tail -n 1
 log "seeding the demo course"
@@ -115,14 +134,26 @@ cat >&2 <<EOF
 
   REST    http://$HTTP_ADDR       (OpenAPI: http://$HTTP_ADDR/openapi.json)
   gRPC    $GRPC_ADDR             (reflection and grpc.health.v1 on)
+  Auth    $auth_label
   Demo course id: $demo_id
 
-  curl -s http://$HTTP_ADDR/gestor/courses
-  curl -sOJ http://$HTTP_ADDR/gestor/export/course/$demo_id
-  grpcurl -plaintext $GRPC_ADDR list
-  grpcurl -plaintext -d '{"courseId":"$demo_id"}' $GRPC_ADDR educacao.content.v1.ContentTransferService/ExportCourse
+EOF
+if [ -n "$token" ]; then
+  cat >&2 <<EOF
+  A gestor token, valid for 8 hours:
 
-  Ctrl-C stops the server$( [ -n "$pg_started" ] && echo " and the local PostgreSQL").
+  export TOKEN=$token
+
+  curl -s -H "Authorization: Bearer \$TOKEN" http://$HTTP_ADDR/gestor/courses
+  curl -sOJ -H "Authorization: Bearer \$TOKEN" http://$HTTP_ADDR/gestor/export/course/$demo_id
+  curl -s -H "Authorization: Bearer \$TOKEN" --data-binary @FILE.json http://$HTTP_ADDR/gestor/import/analyze
+  grpcurl -plaintext $GRPC_ADDR list
+  grpcurl -plaintext -H "authorization: Bearer \$TOKEN" -d '{"courseId":"$demo_id"}' \\
+    $GRPC_ADDR educacao.content.v1.ContentTransferService/ExportCourse
 
 EOF
+else
+  printf '  Tokens are checked against SUPABASE_JWKS_URL: use a Supabase access token of a gestor.\n\n' >&2
+fi
+printf '  Ctrl-C stops the server%s.\n\n' "$([ -n "$pg_started" ] && echo " and the local PostgreSQL")" >&2
 wait "${pids[0]}"

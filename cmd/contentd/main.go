@@ -3,6 +3,7 @@
 //	contentd serve       serve gRPC and the REST gateway
 //	contentd migrate     apply pending database migrations
 //	contentd seed-demo   load the demo course (idempotent)
+//	contentd dev-token   print a gestor token signed with SUPABASE_JWT_SECRET
 //	contentd version     print the version
 package main
 
@@ -11,12 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/config"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
@@ -34,6 +38,7 @@ Commands:
   serve       serve the transfer API over gRPC and REST
   migrate     apply pending database migrations
   seed-demo   load the demo course (does nothing if it is already there)
+  dev-token   print a token signed with SUPABASE_JWT_SECRET, for local use
   version     print the version
 
 Run 'contentd <command> -help' for the flags and environment of a command.
@@ -59,6 +64,8 @@ func run(args []string) int {
 		err = migrate(ctx, args[1:])
 	case "seed-demo":
 		err = seedDemo(ctx, args[1:])
+	case "dev-token":
+		err = devToken(args[1:])
 	case "version":
 		fmt.Println(version)
 	case "help", "-h", "-help", "--help":
@@ -96,6 +103,10 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
+	authn, err := newAuthenticator(ctx, cfg.Auth)
+	if err != nil {
+		return err
+	}
 	pool, err := openPool(ctx, cfg.Database)
 	if err != nil {
 		return err
@@ -107,9 +118,11 @@ func serve(ctx context.Context, args []string) error {
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,
 		MaxRequestBytes:   cfg.MaxRequestBytes,
+		RPCTimeout:        cfg.RPCTimeout,
+		ImportTimeout:     cfg.ImportTimeout,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		ReadinessInterval: cfg.ReadinessInterval,
-	}, svc, st, log)
+	}, svc, authn, st, log)
 	if err != nil {
 		return err
 	}
@@ -130,6 +143,37 @@ func withDatabase(ctx context.Context, name, summary string, args []string, fn f
 	}
 	defer pool.Close()
 	return fn(pool)
+}
+
+func newAuthenticator(ctx context.Context, cfg config.Auth) (*auth.Authenticator, error) {
+	ac := auth.Config{
+		HS256Secret:  []byte(cfg.JWTSecret),
+		Audience:     cfg.Audience,
+		RoleClaim:    cfg.RoleClaim,
+		AllowedRoles: cfg.AllowedRoles,
+		Leeway:       cfg.Leeway,
+	}
+	if cfg.JWKSURL != "" {
+		ac.JWKS = auth.NewKeySet(cfg.JWKSURL, &http.Client{Timeout: 10 * time.Second})
+		if err := ac.JWKS.Load(ctx); err != nil {
+			return nil, fmt.Errorf("load SUPABASE_JWKS_URL: %w", err)
+		}
+	}
+	return auth.New(ac)
+}
+
+func devToken(args []string) error {
+	cfg, err := config.LoadDevToken(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	token, err := auth.SignHS256([]byte(cfg.Secret), auth.Principal{Subject: cfg.Subject, Email: cfg.Email, Role: cfg.Role},
+		cfg.RoleClaim, cfg.Audience, cfg.TTL, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Println(token)
+	return nil
 }
 
 func migrate(ctx context.Context, args []string) error {

@@ -22,8 +22,11 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // secret is a password put in DATABASE_URL (the test cluster trusts everyone): it
-// must never appear in any output.
-const secret = "s3gredo-nao-logar"
+// must never appear in any output. So must jwtSecret.
+const (
+	secret    = "s3gredo-nao-logar"
+	jwtSecret = "jwt-secret-de-teste-com-mais-de-32-caracteres"
+)
 
 func buildBinary(t *testing.T) string {
 	t.Helper()
@@ -53,9 +56,9 @@ func emptyDB(t *testing.T) string {
 func runCmd(t *testing.T, bin, dbURL string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SUPABASE_JWT_SECRET="+jwtSecret)
 	out, err := cmd.CombinedOutput()
-	if bytes.Contains(out, []byte(secret)) {
+	if bytes.Contains(out, []byte(secret)) || bytes.Contains(out, []byte(jwtSecret)) {
 		t.Errorf("contentd %v printed the database password:\n%s", args, out)
 	}
 	return string(out), err
@@ -80,8 +83,21 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 		}
 	}
 
+	// serve refuses to start without a way to check tokens.
+	noAuth := exec.Command(bin, "serve")
+	noAuth.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SUPABASE_JWT_SECRET=", "SUPABASE_JWKS_URL=")
+	if out, err := noAuth.CombinedOutput(); err == nil || !strings.Contains(string(out), "authentication cannot be turned off") {
+		t.Fatalf("serve without auth: err=%v\n%s", err, out)
+	}
+	token, err := runCmd(t, bin, dbURL, "dev-token", "-role", "gestor", "-ttl", "1h")
+	if err != nil {
+		t.Fatalf("dev-token: %v\n%s", err, token)
+	}
+	token = strings.TrimSpace(token)
+
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "GRPC_ADDR=127.0.0.1:0", "HTTP_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=5s")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SUPABASE_JWT_SECRET="+jwtSecret,
+		"GRPC_ADDR=127.0.0.1:0", "HTTP_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=5s")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -121,13 +137,19 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	}
 	serving := waitFor("serving")
 	httpAddr, _ := serving["http"].(string)
-	resp, err := http.Get("http://" + httpAddr + "/gestor/courses")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /gestor/courses = %d", resp.StatusCode)
+	for auth, want := range map[string]int{"": http.StatusUnauthorized, "Bearer " + token: http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+httpAddr+"/gestor/courses", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("GET /gestor/courses with %q = %d, want %d", auth, resp.StatusCode, want)
+		}
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -139,8 +161,8 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("contentd serve exited with %v after SIGTERM, want 0\n%s", err, raw.String())
 	}
-	if strings.Contains(raw.String(), secret) {
-		t.Errorf("serve logged the database password:\n%s", raw.String())
+	if strings.Contains(raw.String(), secret) || strings.Contains(raw.String(), jwtSecret) || strings.Contains(raw.String(), token) {
+		t.Errorf("serve logged a secret or a token:\n%s", raw.String())
 	}
 }
 
@@ -150,7 +172,9 @@ func TestServeHelpDocumentsTheEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("serve -help: %v\n%s", err, out)
 	}
-	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_REQUEST_BYTES", "SHUTDOWN_TIMEOUT", "READINESS_INTERVAL", "DB_MAX_CONNS"} {
+	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_REQUEST_BYTES", "SHUTDOWN_TIMEOUT",
+		"READINESS_INTERVAL", "DB_MAX_CONNS", "RPC_TIMEOUT", "IMPORT_TIMEOUT", "SUPABASE_JWT_SECRET", "SUPABASE_JWKS_URL", "AUTH_AUDIENCE",
+		"AUTH_ROLE_CLAIM", "AUTH_ALLOWED_ROLES", "AUTH_LEEWAY"} {
 		if !strings.Contains(string(out), v) {
 			t.Errorf("serve -help does not mention %s:\n%s", v, out)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,9 +21,29 @@ type Database struct {
 	MaxConns int32
 }
 
+// Auth is how bearer tokens are checked.
+type Auth struct {
+	// JWTSecret is the Supabase project's JWT secret, for HS256 tokens
+	// (SUPABASE_JWT_SECRET, environment only).
+	JWTSecret string
+	// JWKSURL is where the public keys of RS256/ES256 tokens are: an http(s) URL
+	// or a file path (SUPABASE_JWKS_URL).
+	JWKSURL      string
+	Audience     string
+	RoleClaim    string
+	AllowedRoles []string
+	Leeway       time.Duration
+}
+
+// minSecretLen is the shortest HS256 secret accepted; Supabase's are longer.
+const minSecretLen = 32
+
 // Serve is the configuration of `contentd serve`.
 type Serve struct {
 	Database          Database
+	Auth              Auth
+	RPCTimeout        time.Duration
+	ImportTimeout     time.Duration
 	GRPCAddr          string
 	HTTPAddr          string
 	Environment       string
@@ -51,7 +72,14 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", e.duration("SHUTDOWN_TIMEOUT", 20*time.Second), "graceful drain on SIGTERM/SIGINT (env SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.ReadinessInterval, "readiness-interval", e.duration("READINESS_INTERVAL", 5*time.Second), "how often gRPC health re-checks the database (env READINESS_INTERVAL)")
 	maxConns := fs.Int("db-max-conns", e.integer("DB_MAX_CONNS", 10), "connection pool size (env DB_MAX_CONNS)")
-	usage(fs, "serve", "Serves the transfer API over gRPC and REST.")
+	fs.DurationVar(&c.RPCTimeout, "rpc-timeout", e.duration("RPC_TIMEOUT", time.Minute), "server-side deadline of ListCourses and ExportCourse (env RPC_TIMEOUT)")
+	fs.DurationVar(&c.ImportTimeout, "import-timeout", e.duration("IMPORT_TIMEOUT", 5*time.Minute), "server-side deadline of AnalyzeImport and ApplyImport (env IMPORT_TIMEOUT)")
+	fs.StringVar(&c.Auth.JWKSURL, "jwks-url", e.str("SUPABASE_JWKS_URL", ""), "JWKS of RS256/ES256 tokens: an http(s) URL or a file path (env SUPABASE_JWKS_URL)")
+	fs.StringVar(&c.Auth.Audience, "auth-audience", e.str("AUTH_AUDIENCE", "authenticated"), "required token audience (env AUTH_AUDIENCE)")
+	fs.StringVar(&c.Auth.RoleClaim, "auth-role-claim", e.str("AUTH_ROLE_CLAIM", "app_metadata.role"), "dotted path of the role claim (env AUTH_ROLE_CLAIM)")
+	roles := fs.String("auth-allowed-roles", e.str("AUTH_ALLOWED_ROLES", "gestor,admin"), "comma-separated roles that may use the service (env AUTH_ALLOWED_ROLES)")
+	fs.DurationVar(&c.Auth.Leeway, "auth-leeway", e.duration("AUTH_LEEWAY", 30*time.Second), "clock skew tolerated in exp and nbf (env AUTH_LEEWAY)")
+	usage(fs, "serve", "Serves the transfer API over gRPC and REST. Every call but health and reflection needs a\nbearer token: set SUPABASE_JWT_SECRET (HS256), SUPABASE_JWKS_URL (RS256/ES256), or both.")
 	if err := e.err(); err != nil {
 		return nil, err
 	}
@@ -63,6 +91,14 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 		return nil, err
 	}
 	c.Database = db
+	c.Auth.JWTSecret = getenv("SUPABASE_JWT_SECRET")
+	c.Auth.AllowedRoles = splitList(*roles)
+	if err := c.Auth.check(); err != nil {
+		return nil, err
+	}
+	if c.RPCTimeout <= 0 || c.ImportTimeout <= 0 {
+		return nil, errors.New("rpc-timeout and import-timeout must be positive")
+	}
 	if c.MaxRequestBytes <= 0 {
 		return nil, errors.New("max-request-bytes must be positive")
 	}
@@ -94,11 +130,79 @@ func loadDatabase(getenv Getenv, maxConns int32) (Database, error) {
 	return Database{URL: url, MaxConns: maxConns}, nil
 }
 
+func (a Auth) check() error {
+	switch {
+	case a.JWTSecret == "" && a.JWKSURL == "":
+		return errors.New("no way to check tokens: set SUPABASE_JWT_SECRET, SUPABASE_JWKS_URL, or both (authentication cannot be turned off)")
+	case a.JWTSecret != "" && len(a.JWTSecret) < minSecretLen:
+		return fmt.Errorf("SUPABASE_JWT_SECRET is too short: at least %d characters", minSecretLen)
+	case a.Audience == "" || a.RoleClaim == "" || len(a.AllowedRoles) == 0:
+		return errors.New("auth-audience, auth-role-claim and auth-allowed-roles must not be empty")
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// DevToken is the configuration of `contentd dev-token`.
+type DevToken struct {
+	Secret    string
+	Subject   string
+	Email     string
+	Role      string
+	RoleClaim string
+	Audience  string
+	TTL       time.Duration
+}
+
+// LoadDevToken parses the dev-token flags over the environment.
+func LoadDevToken(args []string, getenv Getenv) (*DevToken, error) {
+	fs := flag.NewFlagSet("contentd dev-token", flag.ContinueOnError)
+	c := &DevToken{}
+	e := &envReader{getenv: getenv}
+	fs.StringVar(&c.Subject, "sub", "dev-gestor", "token subject (user id)")
+	fs.StringVar(&c.Email, "email", "gestor@localhost", "token email")
+	fs.StringVar(&c.Role, "role", "gestor", "role, written at the role claim")
+	fs.StringVar(&c.RoleClaim, "role-claim", e.str("AUTH_ROLE_CLAIM", "app_metadata.role"), "dotted path of the role claim (env AUTH_ROLE_CLAIM)")
+	fs.StringVar(&c.Audience, "audience", e.str("AUTH_AUDIENCE", "authenticated"), "token audience (env AUTH_AUDIENCE)")
+	fs.DurationVar(&c.TTL, "ttl", 8*time.Hour, "validity")
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintln(out, "Usage: contentd dev-token [flags]\n\nPrints an HS256 token signed with SUPABASE_JWT_SECRET (environment only), for local use.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	c.Secret = getenv("SUPABASE_JWT_SECRET")
+	if len(c.Secret) < minSecretLen {
+		return nil, fmt.Errorf("SUPABASE_JWT_SECRET must be set, at least %d characters", minSecretLen)
+	}
+	if c.TTL <= 0 {
+		return nil, errors.New("ttl must be positive")
+	}
+	return c, nil
+}
+
 func usage(fs *flag.FlagSet, name, summary string) {
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: contentd %s [flags]\n\n%s\n\n", name, summary)
 		fmt.Fprintln(out, "Environment:\n  DATABASE_URL\tPostgreSQL connection string (required; environment only, never a flag)")
+		if name == "serve" {
+			fmt.Fprintln(out, "  SUPABASE_JWT_SECRET\tJWT secret of HS256 tokens (environment only, never a flag)")
+		}
 		fmt.Fprintln(out, "\nFlags (each defaults to its environment variable):")
 		fs.PrintDefaults()
 	}

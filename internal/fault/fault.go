@@ -26,6 +26,10 @@ var (
 	ErrFailedPrecondition = errors.New("failed precondition")
 	// ErrTooLarge: the request exceeds a configured size limit.
 	ErrTooLarge = errors.New("too large")
+	// ErrUnauthenticated: no credentials, or credentials that do not check out.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrPermissionDenied: valid credentials that may not do this.
+	ErrPermissionDenied = errors.New("permission denied")
 )
 
 // Error is an error for the caller: a kind, a stable code, the path of the culprit

@@ -90,8 +90,10 @@ func writeError(w http.ResponseWriter, httpCode int, body ErrorBody) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(httpCode)
-	out, _ := json.MarshalIndent(body, "", "  ")
-	_, _ = w.Write(append(out, '\n'))
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages say "Bearer <token>"
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(body)
 }
 
 // gatewayErrors writes gRPC errors as ErrorBody with the matching HTTP status. Errors
@@ -107,8 +109,20 @@ func gatewayErrors(log *slog.Logger) runtime.ErrorHandlerFunc {
 			body.Code = "INVALID_REQUEST"
 			body.Message = "Requisição inválida: verifique os parâmetros enviados."
 		}
+		if s.Code() == codes.Unauthenticated {
+			w.Header().Set("WWW-Authenticate", wwwAuthenticate(body.Code))
+		}
 		writeError(w, httpStatus(s.Code()), body)
 	}
+}
+
+// wwwAuthenticate is the RFC 6750 challenge of a 401: no error attribute when no
+// token was sent, invalid_token (with the machine code) when one was refused.
+func wwwAuthenticate(code string) string {
+	if code == "TOKEN_MISSING" {
+		return `Bearer realm="contentd"`
+	}
+	return fmt.Sprintf(`Bearer realm="contentd", error="invalid_token", error_description=%q`, code)
 }
 
 func hasErrorInfo(s *status.Status) bool {

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -17,15 +19,24 @@ import (
 var errPanic = errors.New("handler panicked")
 
 // newGRPCServer builds the gRPC server: the transfer service behind the interceptor
-// chain (log, then recover, then map errors), plus health and reflection.
-func newGRPCServer(svc *transfer.Service, healthSrv *health.Server, log *slog.Logger, maxMessageBytes int) *grpc.Server {
+// chain (log, recover, map errors, authenticate, bound the time), plus health and
+// reflection.
+func newGRPCServer(svc *transfer.Service, authn *auth.Authenticator, healthSrv *health.Server, log *slog.Logger, cfg Config) *grpc.Server {
+	importTimeouts := map[string]time.Duration{
+		contentv1.ContentTransferService_AnalyzeImport_FullMethodName: cfg.ImportTimeout,
+		contentv1.ContentTransferService_ApplyImport_FullMethodName:   cfg.ImportTimeout,
+	}
 	srv := grpc.NewServer(
-		grpc.MaxRecvMsgSize(maxMessageBytes),
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes),
 		grpc.ChainUnaryInterceptor(
 			logInterceptor(log),
 			recoverInterceptor(log),
 			statusInterceptor(log),
-		))
+			authUnaryInterceptor(authn),
+			deadlineInterceptor(importTimeouts, cfg.RPCTimeout),
+		),
+		grpc.ChainStreamInterceptor(authStreamInterceptor(authn)),
+	)
 	contentv1.RegisterContentTransferServiceServer(srv, &contentTransfer{svc: svc})
 	healthpb.RegisterHealthServer(srv, healthSrv)
 	reflection.Register(srv)

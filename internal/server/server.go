@@ -19,6 +19,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/gen/openapi"
+	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -30,6 +31,10 @@ type Config struct {
 	// MaxRequestBytes bounds one request, an imported file above all: an HTTP body,
 	// or a gRPC message (with a little room for the fields around the file).
 	MaxRequestBytes int
+	// RPCTimeout bounds a call on the server side; ImportTimeout bounds
+	// AnalyzeImport and ApplyImport, which take longer on large files.
+	RPCTimeout    time.Duration
+	ImportTimeout time.Duration
 	// ShutdownTimeout bounds the graceful drain on shutdown; then calls are cut.
 	ShutdownTimeout time.Duration
 	// ReadinessInterval is how often the database is checked for gRPC health.
@@ -59,11 +64,11 @@ type Server struct {
 }
 
 // New listens on both addresses and wires the servers; Serve starts them.
-func New(ctx context.Context, cfg Config, svc *transfer.Service, db Pinger, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg Config, svc *transfer.Service, authn *auth.Authenticator, db Pinger, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, db: db, health: health.NewServer()}
 	// Not serving until the first database check says otherwise.
 	s.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
-	s.grpc = newGRPCServer(svc, s.health, log, cfg.MaxRequestBytes+grpcEnvelopeBytes)
+	s.grpc = newGRPCServer(svc, authn, s.health, log, cfg)
 
 	var err error
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {

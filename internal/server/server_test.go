@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/server"
@@ -42,13 +45,24 @@ const maxRequestBytes = 1 << 20
 // env is a running contentd: real database, real gRPC server, real gateway, on loopback.
 type env struct {
 	pool    *pgxpool.Pool
-	conn    *grpc.ClientConn
+	conn    *grpc.ClientConn // sends a valid gestor token with every call
 	client  contentv1.ContentTransferServiceClient
+	anon    *grpc.ClientConn // sends no token
 	httpURL string
 	demoID  string
+	keys    *testKeys
+	logs    *syncBuffer
+	token   string // the gestor token of conn and of REST calls
 }
 
-func start(t *testing.T) *env {
+// options adjust the server of one test.
+type options struct {
+	rpcTimeout, importTimeout time.Duration
+}
+
+func start(t *testing.T) *env { return startWith(t, options{}) }
+
+func startWith(t *testing.T, opt options) *env {
 	t.Helper()
 	pool := pgtest.NewDB(t)
 	st := store.New(pool)
@@ -59,34 +73,78 @@ func start(t *testing.T) *env {
 	if _, err := st.SeedCourse(context.Background(), course); err != nil {
 		t.Fatal(err)
 	}
+	keys := newTestKeys(t)
+	authn, err := auth.New(auth.Config{
+		HS256Secret: keys.secret, JWKS: keys.keySet, Audience: "authenticated",
+		RoleClaim: "app_metadata.role", AllowedRoles: []string{"gestor", "admin"}, Leeway: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.rpcTimeout == 0 {
+		opt.rpcTimeout = time.Minute
+	}
+	if opt.importTimeout == 0 {
+		opt.importTimeout = time.Minute
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: maxRequestBytes})
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: maxRequestBytes,
+		RPCTimeout: opt.rpcTimeout, ImportTimeout: opt.importTimeout,
 		ShutdownTimeout: 5 * time.Second, ReadinessInterval: 50 * time.Millisecond,
-	}, svc, st, log)
+	}, svc, authn, st, log)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	conn, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	token := keys.token(t, keys.gestorClaims())
+	withToken := grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), method, req, reply, cc, opts...)
+	})
+	conn, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), withToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := grpc.NewClient(srv.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		conn.Close()
+		anon.Close()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
 	return &env{
-		pool: pool, conn: conn, client: contentv1.NewContentTransferServiceClient(conn),
-		httpURL: "http://" + srv.HTTPAddr().String(), demoID: course.GetId(),
+		pool: pool, conn: conn, client: contentv1.NewContentTransferServiceClient(conn), anon: anon,
+		httpURL: "http://" + srv.HTTPAddr().String(), demoID: course.GetId(), keys: keys, logs: logs,
+		token: token,
 	}
+}
+
+// syncBuffer is a log sink that tests can read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (e *env) get(t *testing.T, path string) (*http.Response, []byte) {
@@ -94,15 +152,21 @@ func (e *env) get(t *testing.T, path string) (*http.Response, []byte) {
 	return e.do(t, http.MethodGet, path, nil, nil)
 }
 
-// do sends a request with the given headers and returns the response and its body.
+// do sends a request with the given headers and returns the response and its
+// body. Unless headers name Authorization, the request carries a gestor token;
+// an empty Authorization value sends none.
 func (e *env) do(t *testing.T, method, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.httpURL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
 	for k, v := range headers {
 		req.Header.Set(k, v)
+		if v == "" {
+			req.Header.Del(k)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -31,6 +31,8 @@ var kindCodes = []struct {
 	{fault.ErrConflict, codes.Aborted},
 	{fault.ErrFailedPrecondition, codes.FailedPrecondition},
 	{fault.ErrTooLarge, codes.ResourceExhausted},
+	{fault.ErrUnauthenticated, codes.Unauthenticated},
+	{fault.ErrPermissionDenied, codes.PermissionDenied},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 }

@@ -168,18 +168,7 @@ func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID
 }
 
 func (t *importTx) WriteAudit(ctx context.Context, e *transfer.AuditEntry) error {
-	details, err := json.Marshal(e.Details)
-	if err != nil {
-		return err
-	}
-	_, err = t.tx.Exec(ctx, `
-INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, details)
-VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, json.RawMessage(details))
-	if err != nil {
-		return fmt.Errorf("write audit: %w", err)
-	}
-	return nil
+	return insertAudit(ctx, t.tx, e)
 }
 
 func nullIfEmpty(s string) *string {

@@ -45,6 +45,12 @@ func assertNothingImported(t *testing.T, pool *pgxpool.Pool, before map[string]s
 	if diff := cmp.Diff(before, snapshot(t, pool)); diff != "" {
 		t.Errorf("a failed import changed the database (-before +after):\n%s", diff)
 	}
+	// What remains is the record that it failed.
+	for _, a := range auditActions(t, pool) {
+		if strings.HasPrefix(a, "IMPORT_APPLY") && strings.HasSuffix(a, " OK") {
+			t.Errorf("the audit log says a failed import succeeded: %v", a)
+		}
+	}
 }
 
 func TestApplyIsAtomicWhenARowIsRejected(t *testing.T) {

@@ -22,8 +22,18 @@ type Export struct {
 	Filename string
 }
 
-// ExportCourse renders the course with the given id as a transfer file.
+// ExportCourse renders the course with the given id as a transfer file, and
+// records the export, whatever its outcome, in the audit log.
 func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, error) {
+	export, err := s.exportCourse(ctx, courseID)
+	entry := &AuditEntry{Action: ActionExportCourse, TargetType: "course", TargetID: truncate(courseID, 80)}
+	if err := s.audit(ctx, entry, err); err != nil {
+		return nil, err
+	}
+	return export, nil
+}
+
+func (s *Service) exportCourse(ctx context.Context, courseID string) (*Export, error) {
 	id, err := parseCourseID(courseID, "courseId")
 	if err != nil {
 		return nil, err

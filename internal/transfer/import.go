@@ -80,6 +80,7 @@ type AuditEntry struct {
 	Action     string
 	TargetType string
 	TargetID   string
+	Outcome    string
 	Details    map[string]any
 }
 
@@ -116,7 +117,13 @@ type ImportInput struct {
 // error carrying the report.
 func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (*contentv1.ImportReport, error) {
 	res, err := s.runImport(ctx, in, importOptions{dryRun: true})
-	if err != nil {
+	entry := &AuditEntry{Action: ActionAnalyzeImport, TargetType: "file", Details: map[string]any{}}
+	if res != nil {
+		entry.TargetID = res.report.GetDigest()
+		entry.Details = map[string]any{"digest": res.report.GetDigest(), "ok": res.report.GetOk(),
+			"errors": len(res.report.GetErrors()), "warnings": len(res.report.GetWarnings())}
+	}
+	if err := s.audit(ctx, entry, err); err != nil {
 		return nil, err
 	}
 	return res.report, nil
@@ -131,11 +138,24 @@ func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKe
 			fmt.Sprintf("A chave de idempotência deve ter no máximo %d caracteres.", maxIDLen))
 	}
 	res, err := s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expectedDigest})
-	if err != nil {
-		return nil, err
+	if err == nil && !res.report.GetOk() {
+		err = reportError(res.report, "O arquivo tem erros e não foi importado. Nada foi gravado.")
 	}
-	if !res.report.GetOk() {
-		return nil, reportError(res.report, "O arquivo tem erros e não foi importado. Nada foi gravado.")
+	if err == nil && !res.replayed {
+		return res.response, nil // audited inside the import's own transaction
+	}
+	entry := &AuditEntry{Action: ActionApplyImport, TargetType: "file", Details: map[string]any{}}
+	if res != nil {
+		entry.TargetID = res.report.GetDigest()
+		entry.Details["digest"] = res.report.GetDigest()
+		if res.replayed {
+			entry.TargetType, entry.TargetID = "course", res.response.GetCourseId()
+			entry.Details["importBatchId"] = res.response.GetImportBatchId()
+			entry.Details["replayedForKey"] = idempotencyKey
+		}
+	}
+	if err := s.audit(ctx, entry, err); err != nil {
+		return nil, err
 	}
 	return res.response, nil
 }
@@ -149,6 +169,8 @@ type importOptions struct {
 type importResult struct {
 	report   *contentv1.ImportReport
 	response *contentv1.ApplyImportResponse
+	// replayed: the response is the stored one of an earlier apply with the same key.
+	replayed bool
 }
 
 // errDryRun ends a dry run's transaction after the writes: it is rolled back anyway.
@@ -271,7 +293,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, p *importPlan, resp *c
 		return err
 	}
 	return tx.WriteAudit(ctx, &AuditEntry{
-		Actor: actor, Action: "IMPORT_APPLY", TargetType: "course", TargetID: courseID.String(),
+		Actor: actor, Action: ActionApplyImport, TargetType: "course", TargetID: courseID.String(), Outcome: "OK",
 		Details: map[string]any{"importBatchId": p.batchID.String(), "digest": digest, "sourceCourseId": p.sourceID},
 	})
 }
@@ -288,7 +310,7 @@ func replay(prior *ImportBatch, digest string) (*importResult, error) {
 	if err := protojson.Unmarshal(prior.Result, &resp); err != nil {
 		return nil, fmt.Errorf("replay batch %s: %w", prior.ID, err)
 	}
-	return &importResult{report: resp.GetReport(), response: &resp}, nil
+	return &importResult{report: resp.GetReport(), response: &resp, replayed: true}, nil
 }
 
 // reportError is the InvalidArgument error of a file with errors; it carries the

@@ -73,6 +73,11 @@ func TestAnalyzeChangesNothing(t *testing.T) {
 	if diff := cmp.Diff(before, snapshot(t, pool)); diff != "" {
 		t.Fatalf("analysis changed the database (-before +after):\n%s", diff)
 	}
+	// All it leaves is its audit entries.
+	want := []string{"EXPORT OK" /* the fixture's */, "IMPORT_APPLY OK", "IMPORT_ANALYZE OK", "IMPORT_ANALYZE OK"}
+	if diff := cmp.Diff(want, auditActions(t, pool)); diff != "" {
+		t.Errorf("audit log (-want +got):\n%s", diff)
+	}
 }
 
 func TestAnalyzeFindsEveryProblem(t *testing.T) {
@@ -510,6 +515,9 @@ func TestApplyRefusesAFileWithErrors(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, snapshot(t, pool)); diff != "" {
 		t.Fatalf("a refused import changed the database (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"IMPORT_APPLY IMPORT_HAS_ERRORS"}, auditActions(t, pool)); diff != "" {
+		t.Errorf("audit log (-want +got):\n%s", diff)
 	}
 }
 

@@ -49,6 +49,7 @@ type CourseCursor struct {
 type Store interface {
 	ContentStore
 	ImportStore
+	Auditor
 }
 
 // Config describes this service instance.

@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
+)
+
+// execer is what a pool and a transaction share.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// RecordAudit writes an audit log entry on its own.
+func (s *Store) RecordAudit(ctx context.Context, e *transfer.AuditEntry) error {
+	return dbError(insertAudit(ctx, s.pool, e))
+}
+
+func insertAudit(ctx context.Context, db execer, e *transfer.AuditEntry) error {
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	raw, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = db.Exec(ctx, `
+INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, outcome, details)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, e.Outcome, json.RawMessage(raw))
+	if err != nil {
+		return fmt.Errorf("write audit: %w", err)
+	}
+	return nil
+}
