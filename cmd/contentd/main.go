@@ -4,6 +4,7 @@
 //	contentd migrate     apply pending database migrations
 //	contentd seed-demo   load the demo course (idempotent)
 //	contentd dev-token   print a gestor token signed with SUPABASE_JWT_SECRET
+//	contentd gen         write a generated course file (for benchmarks and tests)
 //	contentd version     print the version
 package main
 
@@ -22,7 +23,9 @@ import (
 
 	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/config"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -39,6 +42,7 @@ Commands:
   migrate     apply pending database migrations
   seed-demo   load the demo course (does nothing if it is already there)
   dev-token   print a token signed with SUPABASE_JWT_SECRET, for local use
+  gen         write a generated course file: -size S|M|L -seed N -o FILE
   version     print the version
 
 Run 'contentd <command> -help' for the flags and environment of a command.
@@ -66,6 +70,8 @@ func run(args []string) int {
 		err = seedDemo(ctx, args[1:])
 	case "dev-token":
 		err = devToken(args[1:])
+	case "gen":
+		err = gen(args[1:])
 	case "version":
 		fmt.Println(version)
 	case "help", "-h", "-help", "--help":
@@ -174,6 +180,22 @@ func devToken(args []string) error {
 	}
 	fmt.Println(token)
 	return nil
+}
+
+func gen(args []string) error {
+	cfg, err := config.LoadGen(args)
+	if err != nil {
+		return err
+	}
+	file, err := exportfile.Marshal(coursegen.Generate(cfg.Shape, cfg.Seed))
+	if err != nil {
+		return err
+	}
+	if cfg.Out == "-" {
+		_, err = os.Stdout.Write(file)
+		return err
+	}
+	return os.WriteFile(cfg.Out, file, 0o644)
 }
 
 func migrate(ctx context.Context, args []string) error {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 )
 
 // Database is the connection setting shared by every subcommand.
@@ -263,4 +265,59 @@ func (e *envReader) level(name string, def slog.Level) *slog.Level {
 		}
 	}
 	return &l
+}
+
+// Gen is the configuration of `contentd gen`.
+type Gen struct {
+	Shape coursegen.Shape
+	Seed  uint64
+	// Out is the file to write; "-" for standard output.
+	Out string
+}
+
+// LoadGen parses the gen flags: a named size, then any count overridden.
+func LoadGen(args []string) (*Gen, error) {
+	fs := flag.NewFlagSet("contentd gen", flag.ContinueOnError)
+	c := &Gen{}
+	size := fs.String("size", "S", "named shape: S (typical), M (ten times S) or L (very large)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed; the same seed and shape give the same file")
+	fs.StringVar(&c.Out, "o", "-", "output file, - for standard output")
+	counts := []struct {
+		name, help string
+		field      func(*coursegen.Shape) *int
+	}{
+		{"modules", "modules", func(s *coursegen.Shape) *int { return &s.Modules }},
+		{"lessons", "lessons per module", func(s *coursegen.Shape) *int { return &s.LessonsPerModule }},
+		{"quizzes", "quizzes, on modules and lessons", func(s *coursegen.Shape) *int { return &s.Quizzes }},
+		{"questions", "questions per quiz", func(s *coursegen.Shape) *int { return &s.QuestionsPerQuiz }},
+		{"options", "options per question", func(s *coursegen.Shape) *int { return &s.OptionsPerQuestion }},
+		{"competencies", "competencies", func(s *coursegen.Shape) *int { return &s.Competencies }},
+		{"bank", "bank questions per competency", func(s *coursegen.Shape) *int { return &s.BankPerCompetency }},
+		{"bank-options", "options per bank question", func(s *coursegen.Shape) *int { return &s.BankOptions }},
+		{"faq", "FAQ entries", func(s *coursegen.Shape) *int { return &s.FAQ }},
+	}
+	overrides := make([]*int, len(counts))
+	for i, cnt := range counts {
+		overrides[i] = fs.Int(cnt.name, -1, cnt.help+" (default: the size's)")
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: contentd gen [-size S|M|L] [-seed N] [-o FILE] [counts]\n\nWrites a valid transfer file of generated Portuguese content.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	shape, ok := coursegen.Sizes[strings.ToUpper(*size)]
+	if !ok {
+		return nil, fmt.Errorf("unknown size %q: use S, M or L", *size)
+	}
+	for i, cnt := range counts {
+		if v := *overrides[i]; v >= 0 {
+			*cnt.field(&shape) = v
+		} else if v != -1 {
+			return nil, fmt.Errorf("-%s must not be negative", cnt.name)
+		}
+	}
+	c.Shape = shape
+	return c, nil
 }

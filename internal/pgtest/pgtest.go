@@ -1,6 +1,6 @@
 // Package pgtest runs tests against a real PostgreSQL: one throwaway cluster per
-// test binary (initdb + pg_ctl, as the postgres user when running as root), a
-// template database migrated once, and a fresh clone of it for every test.
+// test binary (package pgcluster), a template database migrated once, and a
+// fresh clone of it for every test.
 //
 // Use it from TestMain:
 //
@@ -13,15 +13,8 @@ package pgtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,12 +24,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
+	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
 )
 
 const templateDB = "pgtest_template"
 
 var (
-	current *cluster
+	current *harness
 	// cloneMu serialises CREATE DATABASE ... TEMPLATE, which fails while another
 	// clone of the same template is in progress.
 	cloneMu sync.Mutex
@@ -46,14 +40,14 @@ var (
 // Main starts the cluster, migrates the template, runs the tests and removes the
 // cluster whatever happened.
 func Main(m *testing.M) {
-	c, err := start()
+	h, err := start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		os.Exit(1)
 	}
-	current = c
+	current = h
 	code := m.Run()
-	c.stop()
+	h.stop()
 	os.Exit(code)
 }
 
@@ -88,79 +82,40 @@ func NewDBURL(t testing.TB) string {
 			t.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
-	return current.url(name)
+	return current.cluster.URL(name)
 }
 
-type cluster struct {
-	dir    string
-	bindir string
-	port   int
-	admin  *pgxpool.Pool
+// harness is the cluster of this test binary and a pool on its postgres database.
+type harness struct {
+	cluster *pgcluster.Cluster
+	admin   *pgxpool.Pool
 }
 
-func (c *cluster) url(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
-}
-
-func start() (*cluster, error) {
-	bindir, err := findBindir()
+func start() (*harness, error) {
+	c, err := pgcluster.Start()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
-	if err != nil {
+	h := &harness{cluster: c}
+	if err := h.migrateTemplate(); err != nil {
+		h.stop()
 		return nil, err
 	}
-	c := &cluster{dir: dir, bindir: bindir}
-	if err := c.init(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	if err := c.migrateTemplate(); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return c, nil
+	return h, nil
 }
 
-func (c *cluster) init() error {
-	if err := chownToPostgres(c.dir); err != nil {
-		return err
-	}
-	data := filepath.Join(c.dir, "data")
-	if out, err := c.pg("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput(); err != nil {
-		return fmt.Errorf("initdb: %v\n%s", err, out)
-	}
-	var lastErr error
-	for range 3 { // a free port can be taken between finding and binding it
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, c.dir)
-		out, err := c.pg("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
-		if err == nil {
-			c.port = port
-			return nil
-		}
-		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
-		lastErr = fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
-	}
-	return lastErr
-}
-
-func (c *cluster) migrateTemplate() error {
+func (h *harness) migrateTemplate() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	admin, err := pgxpool.New(ctx, c.url("postgres"))
+	admin, err := pgxpool.New(ctx, h.cluster.URL("postgres"))
 	if err != nil {
 		return err
 	}
-	c.admin = admin
+	h.admin = admin
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+templateDB); err != nil {
 		return fmt.Errorf("create template: %w", err)
 	}
-	tmpl, err := pgxpool.New(ctx, c.url(templateDB))
+	tmpl, err := pgxpool.New(ctx, h.cluster.URL(templateDB))
 	if err != nil {
 		return err
 	}
@@ -171,66 +126,9 @@ func (c *cluster) migrateTemplate() error {
 	return nil
 }
 
-func (c *cluster) stop() {
-	if c.admin != nil {
-		c.admin.Close()
+func (h *harness) stop() {
+	if h.admin != nil {
+		h.admin.Close()
 	}
-	if c.port != 0 {
-		_ = c.pg("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop").Run()
-	}
-	os.RemoveAll(c.dir)
-}
-
-// pg runs a PostgreSQL server binary, as the postgres user when we are root
-// (initdb and postgres refuse to run as root).
-func (c *cluster) pg(name string, args ...string) *exec.Cmd {
-	bin := filepath.Join(c.bindir, name)
-	if os.Geteuid() == 0 {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
-	}
-	return exec.Command(bin, args...)
-}
-
-func chownToPostgres(dir string) error {
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return fmt.Errorf("running as root needs a postgres user: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return os.Chown(dir, uid, gid)
-}
-
-// findBindir finds the PostgreSQL server binaries: $PG_BINDIR, `pg_config
-// --bindir`, or the newest /usr/lib/postgresql/*/bin.
-func findBindir() (string, error) {
-	if dir := os.Getenv("PG_BINDIR"); dir != "" {
-		return dir, nil
-	}
-	candidates := []string{}
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
-		candidates = append(candidates, strings.TrimSpace(string(out)))
-	}
-	globbed, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	for i := len(globbed) - 1; i >= 0; i-- {
-		candidates = append(candidates, globbed[i])
-	}
-	for _, dir := range candidates {
-		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
-			return dir, nil
-		}
-	}
-	return "", errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql-15 or set PG_BINDIR")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	h.cluster.Stop()
 }

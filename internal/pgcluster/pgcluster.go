@@ -1,0 +1,138 @@
+// Package pgcluster starts and stops throwaway PostgreSQL clusters (initdb +
+// pg_ctl, as the postgres user when running as root, since initdb and postgres
+// refuse root) for tests and benchmarks.
+package pgcluster
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Cluster is a running throwaway PostgreSQL cluster on 127.0.0.1.
+type Cluster struct {
+	dir    string
+	bindir string
+	port   int
+}
+
+// URL is the connection string of database db, as the superuser postgres.
+func (c *Cluster) URL(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+}
+
+// Start creates and starts a cluster in a new temporary folder, with durability
+// off (fsync, synchronous_commit, full_page_writes): it is for tests and benchmarks.
+func Start() (*Cluster, error) {
+	bindir, err := findBindir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir, bindir: bindir}
+	if err := c.init(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) init() error {
+	if err := chownToPostgres(c.dir); err != nil {
+		return err
+	}
+	data := filepath.Join(c.dir, "data")
+	if out, err := c.pg("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	var lastErr error
+	for range 3 { // a free port can be taken between finding and binding it
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, c.dir)
+		out, err := c.pg("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
+		if err == nil {
+			c.port = port
+			return nil
+		}
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		lastErr = fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+	return lastErr
+}
+
+// Bindir is the folder of the server binaries (pgbench, psql, ...).
+func (c *Cluster) Bindir() string { return c.bindir }
+
+// Stop stops the cluster at once and removes its folder.
+func (c *Cluster) Stop() {
+	if c.port != 0 {
+		_ = c.pg("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop").Run()
+	}
+	os.RemoveAll(c.dir)
+}
+
+// pg runs a PostgreSQL server binary, as the postgres user when we are root
+// (initdb and postgres refuse to run as root).
+func (c *Cluster) pg(name string, args ...string) *exec.Cmd {
+	bin := filepath.Join(c.bindir, name)
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
+	}
+	return exec.Command(bin, args...)
+}
+
+func chownToPostgres(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs a postgres user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
+}
+
+// findBindir finds the PostgreSQL server binaries: $PG_BINDIR, `pg_config
+// --bindir`, or the newest /usr/lib/postgresql/*/bin.
+func findBindir() (string, error) {
+	if dir := os.Getenv("PG_BINDIR"); dir != "" {
+		return dir, nil
+	}
+	candidates := []string{}
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		candidates = append(candidates, strings.TrimSpace(string(out)))
+	}
+	globbed, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for i := len(globbed) - 1; i >= 0; i-- {
+		candidates = append(candidates, globbed[i])
+	}
+	for _, dir := range candidates {
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			return dir, nil
+		}
+	}
+	return "", errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql-15 or set PG_BINDIR")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
