@@ -72,6 +72,9 @@ func (c *Cluster) init() error {
 	return lastErr
 }
 
+// Port is the TCP port the cluster listens on, at 127.0.0.1.
+func (c *Cluster) Port() int { return c.port }
+
 // Bindir is the folder of the server binaries (pgbench, psql, ...).
 func (c *Cluster) Bindir() string { return c.bindir }
 

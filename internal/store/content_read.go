@@ -97,6 +97,17 @@ FROM course_faqs WHERE course_id = $1
 ORDER BY position`
 )
 
+// exportStatements are the statements of an export, in order; each takes the
+// course id as $1.
+var exportStatements = []string{
+	sqlCourseRow, sqlCourseModules, sqlCourseLessons, sqlCourseQuizzes, sqlCourseQuestions, sqlCourseOptions,
+	sqlCourseLinks, sqlCourseCompetencies, sqlCourseBankQuestions, sqlCourseBankOptions, sqlCourseFAQ,
+}
+
+// ExportStatements returns the SQL an export runs, in one snapshot, for a course
+// id given as $1: what a benchmark replays with pgbench as the database's limit.
+func ExportStatements() []string { return append([]string(nil), exportStatements...) }
+
 // ReadCourse reads a course and all its transferable content from one consistent
 // snapshot. User data (progress, attempts, certificates, tickets, assignments,
 // audit logs) is never read.
@@ -132,29 +143,17 @@ func readCourse(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*contentv1.Course
 		questions:     map[string]*contentv1.Question{},
 		bankQuestions: map[string]*contentv1.BankQuestion{},
 	}
-	steps := []struct {
-		sql  string
-		scan func(pgx.Rows) error
-	}{
-		{sqlCourseRow, r.scanCourse},
-		{sqlCourseModules, r.scanModule},
-		{sqlCourseLessons, r.scanLesson},
-		{sqlCourseQuizzes, r.scanQuiz},
-		{sqlCourseQuestions, r.scanQuestion},
-		{sqlCourseOptions, r.scanOption},
-		{sqlCourseLinks, r.scanLink},
-		{sqlCourseCompetencies, r.scanCompetency},
-		{sqlCourseBankQuestions, r.scanBankQuestion},
-		{sqlCourseBankOptions, r.scanBankOption},
-		{sqlCourseFAQ, r.scanFAQ},
+	scans := []func(pgx.Rows) error{
+		r.scanCourse, r.scanModule, r.scanLesson, r.scanQuiz, r.scanQuestion, r.scanOption,
+		r.scanLink, r.scanCompetency, r.scanBankQuestion, r.scanBankOption, r.scanFAQ,
 	}
 	batch := &pgx.Batch{}
-	for _, st := range steps {
-		batch.Queue(st.sql, id)
+	for _, sql := range exportStatements {
+		batch.Queue(sql, id)
 	}
 	results := tx.SendBatch(ctx, batch)
 	defer results.Close()
-	for i, st := range steps {
+	for i, scan := range scans {
 		rows, err := results.Query()
 		if err != nil {
 			return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
@@ -162,7 +161,7 @@ func readCourse(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*contentv1.Course
 		n := 0
 		for rows.Next() {
 			n++
-			if err := st.scan(rows); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
 			}

@@ -1,0 +1,44 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Write prints the report as Markdown tables.
+func (rep *Report) Write(w io.Writer) {
+	fmt.Fprintln(w, "| size | file | apply | COPY in | apply/COPY in | analyze | analyze/apply | export (service) | export gRPC | export REST | COPY out | export/COPY out | peak RSS apply | analyze | export gRPC | export REST |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, s := range rep.Sizes {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %s | %.2f× | %s (%.1f×) | %s (%.1f×) | %s (%.1f×) | %s (%.1f×) |\n",
+			s.Size, mib(int64(s.FileBytes)),
+			ms(s.Apply), ms(s.CopyIn), ratio(s.Apply, s.CopyIn),
+			ms(s.Analyze), ratio(s.Analyze, s.Apply),
+			ms(s.ExportService), ms(s.ExportGRPC), ms(s.ExportREST), ms(s.CopyOut), ratio(s.ExportService, s.CopyOut),
+			mib(s.PeakApply), perFile(s.PeakApply, s.FileBytes), mib(s.PeakAnalyze), perFile(s.PeakAnalyze, s.FileBytes),
+			mib(s.PeakExportGRPC), perFile(s.PeakExportGRPC, s.FileBytes), mib(s.PeakREST), perFile(s.PeakREST, s.FileBytes))
+	}
+	if t := rep.Throughput; t != nil {
+		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, %s each:\n\n", t.Clients, t.Duration)
+		fmt.Fprintln(w, "| path | exports/s | vs pgbench |")
+		fmt.Fprintln(w, "| --- | ---: | ---: |")
+		fmt.Fprintf(w, "| gRPC | %.1f | %.0f%% |\n", t.GRPC, 100*t.GRPC/t.PGBench)
+		fmt.Fprintf(w, "| REST | %.1f | %.0f%% |\n", t.REST, 100*t.REST/t.PGBench)
+		fmt.Fprintf(w, "| pgbench, the export's SQL (%d transactions) | %.1f | 100%% |\n", t.PGBenchTransactions, t.PGBench)
+	}
+	fmt.Fprintln(w, "\nPeak RSS is the server process's peak above its RSS before the call, and in brackets that peak over the file size.")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func perFile(peak int64, file int) float64 { return float64(peak) / float64(file) }
