@@ -239,9 +239,10 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn []time.Duration
 	pid := r.server.Process.Pid
 	for rep := range r.reps(size) {
-		// Each repetition imports new content (new competency codes), so that every
-		// apply does the same work.
-		file, err := exportfile.Marshal(coursegen.Generate(shape, uint64(rep+1)))
+		// Each repetition of each size imports new content (competency codes carry
+		// the seed), so that every apply creates everything and does the same work.
+		seed := uint64(1000*(1+strings.Index("SML", size)) + rep + 1)
+		file, err := exportfile.Marshal(coursegen.Generate(shape, seed))
 		if err != nil {
 			return nil, err
 		}

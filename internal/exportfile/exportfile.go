@@ -6,18 +6,29 @@ package exportfile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 )
 
 // MarshalOptions are the protojson options of the transfer file.
 var MarshalOptions = protojson.MarshalOptions{EmitUnpopulated: true}
 
+var errInvalidUTF8 = errors.New("exportfile: invalid UTF-8 in a string")
+
 // Marshal renders m as stable, indented JSON. protojson alone is not enough: its
 // whitespace deliberately varies between builds, so its compact output is
-// re-indented with encoding/json, which is stable.
+// re-indented with encoding/json, which is stable. The transfer file itself, the
+// large one, is written in one pass by a dedicated encoder that gives the same
+// bytes.
 func Marshal(m proto.Message) ([]byte, error) {
+	if file, ok := m.(*contentv1.CourseExport); ok {
+		// Twice the binary size covers the indented JSON; untouched capacity costs no RSS.
+		return marshalFile(file, 2*proto.Size(file)+1024)
+	}
 	compact, err := MarshalOptions.Marshal(m)
 	if err != nil {
 		return nil, err

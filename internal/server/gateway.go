@@ -26,6 +26,9 @@ type fileMarshaler struct {
 }
 
 func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
+	if file, ok := v.(*contentv1.CourseExport); ok {
+		return exportfile.Marshal(file) // the one-pass encoder of the file
+	}
 	compact, err := m.JSONPb.Marshal(v)
 	if err != nil {
 		return nil, err

@@ -25,109 +25,145 @@ func (p provenance) external(id string) *string {
 	return p.externalID(id)
 }
 
-// courseRows are the rows of every content table for one course, built in memory
-// so that each table is written with one COPY: a constant number of round trips
-// whatever the size of the course.
-type courseRows struct {
-	courses, modules, lessons, quizzes, questions, options [][]any
-	competencies, links, bankQuestions, bankOptions, faqs  [][]any
-}
-
-// buildCourseRows flattens c into table rows. The ids in c are used as they are.
-func buildCourseRows(c *contentv1.Course, p provenance) *courseRows {
-	r := &courseRows{}
-	r.courses = append(r.courses, []any{c.GetId(), c.GetTitle(), c.GetDescription(),
-		courseStatusToDB(c.GetStatus()), p.external(c.GetId()), p.batchID})
-	addQuizzes := func(moduleID, lessonID *string, quizzes []*contentv1.Quiz) {
-		for _, q := range quizzes {
-			r.quizzes = append(r.quizzes, []any{q.GetId(), moduleID, lessonID, q.GetPosition(),
-				q.GetTitle(), q.GetMinScore(), p.external(q.GetId()), p.batchID})
-			for _, qq := range q.GetQuestions() {
-				r.questions = append(r.questions, []any{qq.GetId(), q.GetId(), qq.GetPosition(),
-					questionTypeToDB(qq.GetType()), qq.GetText(), qq.GetExplanation(), p.external(qq.GetId()), p.batchID})
-				for _, o := range qq.GetOptions() {
-					r.options = append(r.options, []any{o.GetId(), qq.GetId(), o.GetPosition(), o.GetText(),
-						o.GetCorrect(), o.GetFeedback(), p.external(o.GetId()), p.batchID})
-				}
-			}
-		}
-	}
-	for _, m := range c.GetModules() {
-		r.modules = append(r.modules, []any{m.GetId(), c.GetId(), m.GetPosition(), m.GetTitle(),
-			m.GetDescription(), p.external(m.GetId()), p.batchID})
-		moduleID := m.GetId()
-		addQuizzes(&moduleID, nil, m.GetQuizzes())
-		for _, l := range m.GetLessons() {
-			checklist := l.GetChecklist()
-			if checklist == nil {
-				checklist = []string{}
-			}
-			r.lessons = append(r.lessons, []any{l.GetId(), m.GetId(), l.GetPosition(), l.GetTitle(),
-				l.GetVideoUrl(), videoProviderToDB(l.GetVideoProvider()), l.GetDurationSeconds(),
-				l.GetPracticalSummary(), checklist, p.external(l.GetId()), p.batchID})
-			lessonID := l.GetId()
-			addQuizzes(nil, &lessonID, l.GetQuizzes())
-			for _, cid := range l.GetCompetencyIds() {
-				r.links = append(r.links, []any{l.GetId(), cid, nil, p.batchID})
-			}
-		}
-	}
-	for _, comp := range c.GetCompetencies() {
-		r.competencies = append(r.competencies, []any{comp.GetId(), comp.GetCode(), comp.GetName(),
-			comp.GetDescription(), p.external(comp.GetId()), p.batchID})
-	}
-	for _, bq := range c.GetQuestionBank() {
-		r.bankQuestions = append(r.bankQuestions, []any{bq.GetId(), bq.GetCompetencyId(), bq.GetPosition(),
-			questionTypeToDB(bq.GetType()), bq.GetText(), bq.GetExplanation(), p.external(bq.GetId()), p.batchID})
-		for _, o := range bq.GetOptions() {
-			r.bankOptions = append(r.bankOptions, []any{o.GetId(), bq.GetId(), o.GetPosition(), o.GetText(),
-				o.GetCorrect(), o.GetFeedback(), p.external(o.GetId()), p.batchID})
-		}
-	}
-	for _, f := range c.GetFaq() {
-		r.faqs = append(r.faqs, []any{f.GetId(), c.GetId(), f.GetPosition(), f.GetQuestion(), f.GetAnswer(),
-			p.external(f.GetId()), p.batchID})
-	}
-	return r
-}
-
-// copyTable is one COPY of courseRows, in foreign-key order.
+// copyTable is one COPY of a course write: a table, its columns, and the rows of
+// the course for it. Rows are built table by table, right before their COPY, so
+// that only one table's rows are in memory at a time; each table is one COPY, a
+// constant number of round trips whatever the size of the course.
 type copyTable struct {
 	table   string
 	columns []string
-	rows    func(*courseRows) [][]any
+	rows    func(c *contentv1.Course, p provenance) [][]any
+}
+
+// eachQuiz calls fn for every quiz of c with its module or lesson id (one is nil).
+func eachQuiz(c *contentv1.Course, fn func(q *contentv1.Quiz, moduleID, lessonID *string)) {
+	for _, m := range c.GetModules() {
+		moduleID := m.GetId()
+		for _, q := range m.GetQuizzes() {
+			fn(q, &moduleID, nil)
+		}
+		for _, l := range m.GetLessons() {
+			lessonID := l.GetId()
+			for _, q := range l.GetQuizzes() {
+				fn(q, nil, &lessonID)
+			}
+		}
+	}
+}
+
+func eachLesson(c *contentv1.Course, fn func(l *contentv1.Lesson, moduleID string)) {
+	for _, m := range c.GetModules() {
+		for _, l := range m.GetLessons() {
+			fn(l, m.GetId())
+		}
+	}
+}
+
+func optionRow(o *contentv1.Option, questionID string, p provenance) []any {
+	return []any{o.GetId(), questionID, o.GetPosition(), o.GetText(), o.GetCorrect(), o.GetFeedback(), p.external(o.GetId()), p.batchID}
 }
 
 var courseCopyOrder = []copyTable{
 	{"courses", []string{"id", "title", "description", "status", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.courses }},
+		func(c *contentv1.Course, p provenance) [][]any {
+			return [][]any{{c.GetId(), c.GetTitle(), c.GetDescription(), courseStatusToDB(c.GetStatus()), p.external(c.GetId()), p.batchID}}
+		}},
 	{"modules", []string{"id", "course_id", "position", "title", "description", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.modules }},
+		func(c *contentv1.Course, p provenance) [][]any {
+			rows := make([][]any, 0, len(c.GetModules()))
+			for _, m := range c.GetModules() {
+				rows = append(rows, []any{m.GetId(), c.GetId(), m.GetPosition(), m.GetTitle(), m.GetDescription(), p.external(m.GetId()), p.batchID})
+			}
+			return rows
+		}},
 	{"lessons", []string{"id", "module_id", "position", "title", "video_url", "video_provider",
 		"duration_seconds", "practical_summary", "checklist", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.lessons }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			eachLesson(c, func(l *contentv1.Lesson, moduleID string) {
+				checklist := l.GetChecklist()
+				if checklist == nil {
+					checklist = []string{}
+				}
+				rows = append(rows, []any{l.GetId(), moduleID, l.GetPosition(), l.GetTitle(), l.GetVideoUrl(),
+					videoProviderToDB(l.GetVideoProvider()), l.GetDurationSeconds(), l.GetPracticalSummary(), checklist,
+					p.external(l.GetId()), p.batchID})
+			})
+			return rows
+		}},
 	{"quizzes", []string{"id", "module_id", "lesson_id", "position", "title", "min_score", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.quizzes }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			eachQuiz(c, func(q *contentv1.Quiz, moduleID, lessonID *string) {
+				rows = append(rows, []any{q.GetId(), moduleID, lessonID, q.GetPosition(), q.GetTitle(), q.GetMinScore(), p.external(q.GetId()), p.batchID})
+			})
+			return rows
+		}},
 	{"quiz_questions", []string{"id", "quiz_id", "position", "type", "text", "explanation", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.questions }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			eachQuiz(c, func(q *contentv1.Quiz, _, _ *string) {
+				for _, qq := range q.GetQuestions() {
+					rows = append(rows, []any{qq.GetId(), q.GetId(), qq.GetPosition(), questionTypeToDB(qq.GetType()),
+						qq.GetText(), qq.GetExplanation(), p.external(qq.GetId()), p.batchID})
+				}
+			})
+			return rows
+		}},
 	{"quiz_options", []string{"id", "question_id", "position", "text", "is_correct", "feedback", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.options }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			eachQuiz(c, func(q *contentv1.Quiz, _, _ *string) {
+				for _, qq := range q.GetQuestions() {
+					for _, o := range qq.GetOptions() {
+						rows = append(rows, optionRow(o, qq.GetId(), p))
+					}
+				}
+			})
+			return rows
+		}},
 	{"competencies", []string{"id", "code", "name", "description", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.competencies }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			for _, comp := range c.GetCompetencies() {
+				rows = append(rows, []any{comp.GetId(), comp.GetCode(), comp.GetName(), comp.GetDescription(), p.external(comp.GetId()), p.batchID})
+			}
+			return rows
+		}},
 	{"lesson_competencies", []string{"lesson_id", "competency_id", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.links }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			eachLesson(c, func(l *contentv1.Lesson, _ string) {
+				for _, cid := range l.GetCompetencyIds() {
+					rows = append(rows, []any{l.GetId(), cid, nil, p.batchID})
+				}
+			})
+			return rows
+		}},
 	{"bank_questions", []string{"id", "competency_id", "position", "type", "text", "explanation", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.bankQuestions }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			for _, q := range c.GetQuestionBank() {
+				rows = append(rows, []any{q.GetId(), q.GetCompetencyId(), q.GetPosition(), questionTypeToDB(q.GetType()),
+					q.GetText(), q.GetExplanation(), p.external(q.GetId()), p.batchID})
+			}
+			return rows
+		}},
 	{"bank_options", []string{"id", "question_id", "position", "text", "is_correct", "feedback", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.bankOptions }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			for _, q := range c.GetQuestionBank() {
+				for _, o := range q.GetOptions() {
+					rows = append(rows, optionRow(o, q.GetId(), p))
+				}
+			}
+			return rows
+		}},
 	{"course_faqs", []string{"id", "course_id", "position", "question", "answer", "external_id", "import_batch_id"},
-		func(r *courseRows) [][]any { return r.faqs }},
+		func(c *contentv1.Course, p provenance) (rows [][]any) {
+			for _, f := range c.GetFaq() {
+				rows = append(rows, []any{f.GetId(), c.GetId(), f.GetPosition(), f.GetQuestion(), f.GetAnswer(), p.external(f.GetId()), p.batchID})
+			}
+			return rows
+		}},
 }
 
-// writeCourseRows COPYs every table's rows inside tx.
-func writeCourseRows(ctx context.Context, tx pgx.Tx, r *courseRows) error {
+// writeCourse COPYs every table's rows of c, with the ids c carries, inside tx.
+func writeCourse(ctx context.Context, tx pgx.Tx, c *contentv1.Course, p provenance) error {
 	for _, t := range courseCopyOrder {
-		rows := t.rows(r)
+		rows := t.rows(c, p)
 		if len(rows) == 0 {
 			continue
 		}
@@ -152,7 +188,7 @@ func (s *Store) SeedCourse(ctx context.Context, c *contentv1.Course) (bool, erro
 			return nil
 		}
 		created = true
-		return writeCourseRows(ctx, tx, buildCourseRows(c, provenance{}))
+		return writeCourse(ctx, tx, c, provenance{})
 	})
 	if err != nil {
 		return false, fmt.Errorf("seed course %s: %w", c.GetId(), err)

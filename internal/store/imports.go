@@ -164,7 +164,7 @@ func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID
 		}
 		return nil
 	}}
-	return writeCourseRows(ctx, t.tx, buildCourseRows(c, p))
+	return writeCourse(ctx, t.tx, c, p)
 }
 
 func (t *importTx) WriteAudit(ctx context.Context, e *transfer.AuditEntry) error {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
@@ -202,7 +201,10 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
 			"O arquivo mudou desde a análise (o digest não confere). Analise o arquivo novamente antes de aplicar.")
 	}
-	course := proto.Clone(file.GetCourse()).(*contentv1.Course)
+	// The file is not needed as it came any more: normalise it in place rather
+	// than copy it (it can be as large as the file). planImport copies from it,
+	// so a transaction that runs again starts from the same course.
+	course := file.GetCourse()
 	if course == nil {
 		course = &contentv1.Course{}
 	}

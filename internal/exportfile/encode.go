@@ -1,0 +1,323 @@
+package exportfile
+
+import (
+	"io"
+	"math/bits"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+)
+
+// encoder writes a CourseExport as the file: the bytes protojson (every field,
+// lowerCamelCase names, enums by name) and json.Indent would give, in one pass
+// without building the document twice, flushing to w as it goes. Marshal's test
+// holds the two renderings equal.
+type encoder struct {
+	buf   []byte
+	w     io.Writer // nil: keep everything in buf
+	err   error
+	depth int
+	first bool // no member written yet in the current object or array
+}
+
+// flushAt is how much the encoder buffers before writing to w.
+const flushAt = 64 << 10
+
+// Write renders file to w as the transfer file.
+func Write(w io.Writer, file *contentv1.CourseExport) error {
+	e := &encoder{buf: make([]byte, 0, flushAt+4<<10), w: w}
+	e.courseExport(file)
+	e.buf = append(e.buf, '\n')
+	e.flush(true)
+	return e.err
+}
+
+// marshalFile renders file in memory.
+func marshalFile(file *contentv1.CourseExport, sizeHint int) ([]byte, error) {
+	e := &encoder{buf: make([]byte, 0, sizeHint)}
+	e.courseExport(file)
+	e.buf = append(e.buf, '\n')
+	return e.buf, e.err
+}
+
+func (e *encoder) flush(force bool) {
+	if e.w == nil || e.err != nil || (!force && len(e.buf) < flushAt) {
+		return
+	}
+	_, e.err = e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+}
+
+func (e *encoder) newline() {
+	e.buf = append(e.buf, '\n')
+	for range e.depth {
+		e.buf = append(e.buf, ' ', ' ')
+	}
+}
+
+func (e *encoder) open(c byte) {
+	e.buf = append(e.buf, c)
+	e.depth++
+	e.first = true
+}
+
+func (e *encoder) close(c byte) {
+	e.depth--
+	if !e.first { // json.Indent keeps an empty {} or [] on one line
+		e.newline()
+	}
+	e.buf = append(e.buf, c)
+	e.first = false
+	e.flush(false)
+}
+
+// key starts a member: a separator, the indentation, the quoted name.
+func (e *encoder) key(name string) {
+	e.element()
+	e.buf = append(e.buf, '"')
+	e.buf = append(e.buf, name...)
+	e.buf = append(e.buf, '"', ':', ' ')
+}
+
+// element starts an array element or object member.
+func (e *encoder) element() {
+	if !e.first {
+		e.buf = append(e.buf, ',')
+	}
+	e.first = false
+	e.newline()
+}
+
+func (e *encoder) str(name, v string) {
+	e.key(name)
+	e.quote(v)
+}
+
+func (e *encoder) int(name string, v int32) {
+	e.key(name)
+	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+}
+
+func (e *encoder) bool(name string, v bool) {
+	e.key(name)
+	e.buf = strconv.AppendBool(e.buf, v)
+}
+
+// enum writes an enum by name, or by number when the number has no name (as
+// protojson does).
+func (e *encoder) enum(name string, v protoreflect.Enum) {
+	e.key(name)
+	if ev := v.Descriptor().Values().ByNumber(v.Number()); ev != nil {
+		e.buf = append(e.buf, '"')
+		e.buf = append(e.buf, ev.Name()...)
+		e.buf = append(e.buf, '"')
+		return
+	}
+	e.buf = strconv.AppendInt(e.buf, int64(v.Number()), 10)
+}
+
+func (e *encoder) null(name string) {
+	e.key(name)
+	e.buf = append(e.buf, "null"...)
+}
+
+// list writes a repeated field: [] when empty, else each element on its line.
+func list[T any](e *encoder, name string, items []T, each func(T)) {
+	e.key(name)
+	e.open('[')
+	for _, it := range items {
+		e.element()
+		each(it)
+	}
+	e.close(']')
+}
+
+// quote appends s as protojson quotes strings: only '"', '\\' and control
+// characters are escaped, the short forms where JSON has them, else \u00XX in
+// lower case. Invalid UTF-8 is an error, as in protojson.
+func (e *encoder) quote(s string) {
+	e.buf = append(e.buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 && e.err == nil {
+				e.err = errInvalidUTF8
+			}
+			i += n
+			continue
+		}
+		if c >= ' ' && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		e.buf = append(e.buf, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			e.buf = append(e.buf, '\\', c)
+		case '\b':
+			e.buf = append(e.buf, '\\', 'b')
+		case '\f':
+			e.buf = append(e.buf, '\\', 'f')
+		case '\n':
+			e.buf = append(e.buf, '\\', 'n')
+		case '\r':
+			e.buf = append(e.buf, '\\', 'r')
+		case '\t':
+			e.buf = append(e.buf, '\\', 't')
+		default:
+			e.buf = append(e.buf, '\\', 'u')
+			e.buf = append(e.buf, "0000"[1+(bits.Len32(uint32(c))-1)/4:]...)
+			e.buf = strconv.AppendUint(e.buf, uint64(c), 16)
+		}
+		i++
+		start = i
+	}
+	e.buf = append(e.buf, s[start:]...)
+	e.buf = append(e.buf, '"')
+}
+
+// timestamp appends t as protojson does: UTC, with 0, 3, 6 or 9 fractional digits.
+func (e *encoder) timestamp(name string, t *timestamppb.Timestamp) {
+	if t == nil {
+		e.null(name)
+		return
+	}
+	e.key(name)
+	e.buf = append(e.buf, '"')
+	e.buf = time.Unix(t.GetSeconds(), 0).UTC().AppendFormat(e.buf, "2006-01-02T15:04:05")
+	if nanos := t.GetNanos(); nanos != 0 {
+		frac := strconv.FormatInt(int64(nanos)+1e9, 10)[1:] // 9 digits
+		switch {
+		case nanos%1e6 == 0:
+			frac = frac[:3]
+		case nanos%1e3 == 0:
+			frac = frac[:6]
+		}
+		e.buf = append(e.buf, '.')
+		e.buf = append(e.buf, frac...)
+	}
+	e.buf = append(e.buf, 'Z', '"')
+}
+
+func (e *encoder) courseExport(f *contentv1.CourseExport) {
+	e.open('{')
+	e.int("formatVersion", f.GetFormatVersion())
+	e.timestamp("exportedAt", f.GetExportedAt())
+	if s := f.GetSource(); s != nil {
+		e.key("source")
+		e.open('{')
+		e.str("service", s.GetService())
+		e.str("version", s.GetVersion())
+		e.str("courseId", s.GetCourseId())
+		e.str("environment", s.GetEnvironment())
+		e.close('}')
+	} else {
+		e.null("source")
+	}
+	if c := f.GetCourse(); c != nil {
+		e.key("course")
+		e.course(c)
+	} else {
+		e.null("course")
+	}
+	e.close('}')
+}
+
+func (e *encoder) course(c *contentv1.Course) {
+	e.open('{')
+	e.str("id", c.GetId())
+	e.str("title", c.GetTitle())
+	e.str("description", c.GetDescription())
+	e.enum("status", c.GetStatus())
+	list(e, "modules", c.GetModules(), e.module)
+	list(e, "competencies", c.GetCompetencies(), func(comp *contentv1.Competency) {
+		e.open('{')
+		e.str("id", comp.GetId())
+		e.str("code", comp.GetCode())
+		e.str("name", comp.GetName())
+		e.str("description", comp.GetDescription())
+		e.close('}')
+	})
+	list(e, "questionBank", c.GetQuestionBank(), func(q *contentv1.BankQuestion) {
+		e.open('{')
+		e.str("id", q.GetId())
+		e.str("competencyId", q.GetCompetencyId())
+		e.int("position", q.GetPosition())
+		e.enum("type", q.GetType())
+		e.str("text", q.GetText())
+		e.str("explanation", q.GetExplanation())
+		list(e, "options", q.GetOptions(), e.option)
+		e.close('}')
+	})
+	list(e, "faq", c.GetFaq(), func(f *contentv1.FaqEntry) {
+		e.open('{')
+		e.str("id", f.GetId())
+		e.int("position", f.GetPosition())
+		e.str("question", f.GetQuestion())
+		e.str("answer", f.GetAnswer())
+		e.close('}')
+	})
+	e.close('}')
+}
+
+func (e *encoder) module(m *contentv1.Module) {
+	e.open('{')
+	e.str("id", m.GetId())
+	e.int("position", m.GetPosition())
+	e.str("title", m.GetTitle())
+	e.str("description", m.GetDescription())
+	list(e, "lessons", m.GetLessons(), e.lesson)
+	list(e, "quizzes", m.GetQuizzes(), e.quiz)
+	e.close('}')
+}
+
+func (e *encoder) lesson(l *contentv1.Lesson) {
+	e.open('{')
+	e.str("id", l.GetId())
+	e.int("position", l.GetPosition())
+	e.str("title", l.GetTitle())
+	e.str("videoUrl", l.GetVideoUrl())
+	e.enum("videoProvider", l.GetVideoProvider())
+	e.int("durationSeconds", l.GetDurationSeconds())
+	e.str("practicalSummary", l.GetPracticalSummary())
+	list(e, "checklist", l.GetChecklist(), func(s string) { e.quote(s) })
+	list(e, "competencyIds", l.GetCompetencyIds(), func(s string) { e.quote(s) })
+	list(e, "quizzes", l.GetQuizzes(), e.quiz)
+	e.close('}')
+}
+
+func (e *encoder) quiz(q *contentv1.Quiz) {
+	e.open('{')
+	e.str("id", q.GetId())
+	e.int("position", q.GetPosition())
+	e.str("title", q.GetTitle())
+	e.int("minScore", q.GetMinScore())
+	list(e, "questions", q.GetQuestions(), func(qq *contentv1.Question) {
+		e.open('{')
+		e.str("id", qq.GetId())
+		e.int("position", qq.GetPosition())
+		e.enum("type", qq.GetType())
+		e.str("text", qq.GetText())
+		e.str("explanation", qq.GetExplanation())
+		list(e, "options", qq.GetOptions(), e.option)
+		e.close('}')
+	})
+	e.close('}')
+}
+
+func (e *encoder) option(o *contentv1.Option) {
+	e.open('{')
+	e.str("id", o.GetId())
+	e.int("position", o.GetPosition())
+	e.str("text", o.GetText())
+	e.bool("correct", o.GetCorrect())
+	e.str("feedback", o.GetFeedback())
+	e.close('}')
+}

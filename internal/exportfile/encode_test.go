@@ -1,0 +1,96 @@
+package exportfile_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"pgregory.net/rapid"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
+	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/exportfile"
+)
+
+// reference is the rendering the encoder must reproduce: protojson with every
+// field, re-indented by encoding/json.
+// tb is what *testing.T and *rapid.T have in common here.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func reference(t tb, file *contentv1.CourseExport) []byte {
+	t.Helper()
+	compact, err := exportfile.MarshalOptions.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
+}
+
+func assertSame(t tb, file *contentv1.CourseExport) {
+	t.Helper()
+	want := reference(t, file)
+	got, err := exportfile.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got) {
+		i := 0
+		for i < len(want) && i < len(got) && want[i] == got[i] {
+			i++
+		}
+		t.Fatalf("encoder differs from protojson at byte %d:\nwant …%q…\n got …%q…", i, want[max(0, i-80):min(len(want), i+80)], got[max(0, i-80):min(len(got), i+80)])
+	}
+	var streamed bytes.Buffer
+	if err := exportfile.Write(&streamed, file); err != nil || !bytes.Equal(streamed.Bytes(), want) {
+		t.Fatalf("Write differs from Marshal (err %v)", err)
+	}
+}
+
+func TestEncoderMatchesProtojson(t *testing.T) {
+	var file contentv1.CourseExport
+	if err := protojson.Unmarshal(demo.File, &file); err != nil {
+		t.Fatal(err)
+	}
+	assertSame(t, &file)
+	assertSame(t, coursegen.Generate(coursegen.S, 7))
+	assertSame(t, &contentv1.CourseExport{})                                                            // null source and course
+	assertSame(t, &contentv1.CourseExport{Course: &contentv1.Course{Status: 42}})                       // an enum number without a name
+	assertSame(t, &contentv1.CourseExport{ExportedAt: &timestamppb.Timestamp{Seconds: 1, Nanos: 5000}}) // fractions
+	assertSame(t, &contentv1.CourseExport{ExportedAt: &timestamppb.Timestamp{Seconds: 1, Nanos: 120000000}})
+	assertSame(t, &contentv1.CourseExport{ExportedAt: &timestamppb.Timestamp{Seconds: 1, Nanos: 7}})
+
+	text := rapid.StringOf(rapid.RuneFrom([]rune("\x00\x01\x08\x0c\x1f\"\\/<>&\u2028\ufffd\t\n\r é"), unicode.Latin, unicode.Han, unicode.So))
+	rapid.Check(t, func(rt *rapid.T) {
+		file := coursegen.Generate(coursegen.Shape{Modules: 2, LessonsPerModule: 2, Quizzes: 2, QuestionsPerQuiz: 2,
+			OptionsPerQuestion: 3, Competencies: 2, BankPerCompetency: 2, BankOptions: 2, FAQ: 2}, rapid.Uint64().Draw(rt, "seed"))
+		c := file.Course
+		c.Title, c.Description = text.Draw(rt, "title"), text.Draw(rt, "description")
+		c.Modules[0].Lessons[1].Checklist = append(c.Modules[0].Lessons[1].Checklist, text.Draw(rt, "item"))
+		c.Modules[1].Lessons[0].Checklist = nil
+		c.Modules[1].Quizzes = nil
+		c.QuestionBank[0].Options[0].Feedback = text.Draw(rt, "feedback")
+		c.Faq[1].Answer = strings.Repeat(text.Draw(rt, "answer"), 3)
+		assertSame(rt, file)
+	})
+}
+
+func TestEncoderRefusesInvalidUTF8(t *testing.T) {
+	file := &contentv1.CourseExport{Course: &contentv1.Course{Title: "inv\xffalid"}}
+	if _, err := exportfile.Marshal(file); err == nil {
+		t.Fatal("invalid UTF-8 was encoded")
+	}
+}
