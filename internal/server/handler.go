@@ -41,7 +41,9 @@ func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.Expor
 }
 
 func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {
-	report, err := h.svc.AnalyzeImport(ctx, transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()})
+	in := transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()}
+	req.Source = nil // so that the file's bytes can be collected once parsed
+	report, err := h.svc.AnalyzeImport(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +51,7 @@ func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.Anal
 }
 
 func (h *contentTransfer) ApplyImport(ctx context.Context, req *contentv1.ApplyImportRequest) (*contentv1.ApplyImportResponse, error) {
-	return h.svc.ApplyImport(ctx, transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()},
-		req.GetIdempotencyKey(), req.GetExpectedDigest())
+	in := transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()}
+	req.Source = nil // so that the file's bytes can be collected once parsed
+	return h.svc.ApplyImport(ctx, in, req.GetIdempotencyKey(), req.GetExpectedDigest())
 }

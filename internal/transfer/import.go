@@ -104,7 +104,9 @@ func ActorFrom(ctx context.Context) Actor {
 	return Actor{ID: "anonymous"}
 }
 
-// ImportInput is a file to analyse or apply: the JSON bytes (Raw) or a parsed message.
+// ImportInput is a file to analyse or apply: the JSON bytes (Raw) or a parsed
+// message. A message is consumed: the import rewrites its ids and positions in
+// place rather than copy what can be a very large course.
 type ImportInput struct {
 	Raw  []byte
 	File *contentv1.CourseExport
@@ -187,6 +189,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 			return nil, fault.New(fault.ErrInvalidArgument, "EMPTY_FILE", "", "O arquivo está vazio: envie o JSON exportado como corpo da requisição.")
 		}
 		file = decodeFile(in.Raw, &static)
+		in.Raw = nil // the file can be large: no reference to it beyond this point
 		if file == nil {
 			report := &contentv1.ImportReport{Errors: static.errors.list(), Warnings: static.warnings.list()}
 			return nil, reportError(report, "")
@@ -201,14 +204,15 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
 			"O arquivo mudou desde a análise (o digest não confere). Analise o arquivo novamente antes de aplicar.")
 	}
-	// The file is not needed as it came any more: normalise it in place rather
-	// than copy it (it can be as large as the file). planImport copies from it,
-	// so a transaction that runs again starts from the same course.
+	// From here on the course is prepared in place rather than copied (it can be
+	// as large as the file): positions normalised, new ids assigned once, so that
+	// a transaction that runs again starts from the same ids.
 	course := file.GetCourse()
 	if course == nil {
 		course = &contentv1.Course{}
 	}
 	normalizePositions(course)
+	prepared := prepareImport(course)
 
 	var res *importResult
 	err = s.store.Import(ctx, opt.dryRun, func(tx ImportTx) error {
@@ -241,7 +245,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 			report.Errors, report.Warnings = f.errors.list(), f.warnings.list()
 			return nil // nothing to write
 		}
-		p, err := planImport(ctx, tx, course, f)
+		p, err := prepared.plan(ctx, tx, f)
 		if err != nil {
 			return err
 		}
@@ -251,7 +255,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		res.response = &contentv1.ApplyImportResponse{
 			CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report, IdMap: p.idMap,
 		}
-		if err := s.write(ctx, tx, p, res.response, digest, opt.key); err != nil {
+		if err := s.write(ctx, tx, prepared, p, res.response, digest, opt.key); err != nil {
 			return err
 		}
 		if opt.dryRun {
@@ -274,7 +278,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 }
 
 // write records the batch, the course and the audit entry.
-func (s *Service) write(ctx context.Context, tx ImportTx, p *importPlan, resp *contentv1.ApplyImportResponse, digest, key string) error {
+func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *importPlan, resp *contentv1.ApplyImportResponse, digest, key string) error {
 	actor := ActorFrom(ctx)
 	counts, err := protojson.Marshal(p.counts)
 	if err != nil {
@@ -291,12 +295,12 @@ func (s *Service) write(ctx context.Context, tx ImportTx, p *importPlan, resp *c
 	}); err != nil {
 		return err
 	}
-	if err := tx.WriteCourse(ctx, p.course, p.batchID, p.externalIDs); err != nil {
+	if err := tx.WriteCourse(ctx, p.course, p.batchID, ic.externalIDs); err != nil {
 		return err
 	}
 	return tx.WriteAudit(ctx, &AuditEntry{
 		Actor: actor, Action: ActionApplyImport, TargetType: "course", TargetID: courseID.String(), Outcome: "OK",
-		Details: map[string]any{"importBatchId": p.batchID.String(), "digest": digest, "sourceCourseId": p.sourceID},
+		Details: map[string]any{"importBatchId": p.batchID.String(), "digest": digest, "sourceCourseId": ic.sourceID},
 	})
 }
 

@@ -2,26 +2,16 @@ package transfer
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 )
-
-// importPlan is what an import writes: the course with new ids, where every id
-// came from, and the counts.
-type importPlan struct {
-	batchID  uuid.UUID
-	sourceID string
-	// course has new ids; its Competencies and QuestionBank hold only what is created.
-	course      *contentv1.Course
-	externalIDs map[string]string
-	idMap       []*contentv1.IdMapping
-	counts      *contentv1.ImportCounts
-}
 
 // Entity kinds of the id map.
 const (
@@ -37,141 +27,166 @@ const (
 	kindFAQ          = "faq"
 )
 
-type planner struct {
-	p *importPlan
-	f *findings
+// importCourse is a (valid, position-normalised) course of a file made ready to
+// write. Every entity gets its new id once, in place, so that no copy of what can
+// be a very large course is made; what depends on the database — which
+// competencies and bank questions already exist — is decided by plan, once per
+// transaction attempt, from the side tables kept here.
+type importCourse struct {
+	course   *contentv1.Course
+	sourceID string
+	// externalIDs maps every new id to the entity's id in the file.
+	externalIDs map[string]string
+	// created lists, in file order, the entities that are always created.
+	created []*contentv1.IdMapping
+	// competencies and bank are the file's competencies and bank questions, with
+	// new ids; links are the file's competency ids of each lesson (same order as
+	// lessons), bankCompetency the file's competency id of each bank question, and
+	// bankPosition its normalised position.
+	competencies   []*contentv1.Competency
+	bank           []*contentv1.BankQuestion
+	lessons        []*contentv1.Lesson
+	links          [][]string
+	bankCompetency []string
+	bankPosition   []int32
+	counts         *contentv1.ImportCounts // of what is always created
 }
 
-// created gives an entity of the file a new id and records the mapping.
-func (pl *planner) created(kind, fileID string) string {
+// prepareImport gives every entity of c a new id, in place, and records where
+// each came from. The course becomes a DRAFT.
+func prepareImport(c *contentv1.Course) *importCourse {
+	ic := &importCourse{course: c, sourceID: c.GetId(), externalIDs: map[string]string{}, counts: &contentv1.ImportCounts{}}
+	n := ic.counts
+	c.Id = ic.assign(kindCourse, c.GetId(), true)
+	c.Status = contentv1.CourseStatus_COURSE_STATUS_DRAFT
+	n.Courses = 1
+	for _, comp := range c.GetCompetencies() {
+		comp.Id = ic.assign(kindCompetency, comp.GetId(), false)
+	}
+	ic.competencies = c.GetCompetencies()
+	for _, m := range c.GetModules() {
+		m.Id = ic.assign(kindModule, m.GetId(), true)
+		n.Modules++
+		for _, l := range m.GetLessons() {
+			l.Id = ic.assign(kindLesson, l.GetId(), true)
+			n.Lessons++
+			ic.lessons = append(ic.lessons, l)
+			ic.links = append(ic.links, l.GetCompetencyIds())
+			ic.quizzes(l.GetQuizzes())
+		}
+		ic.quizzes(m.GetQuizzes())
+	}
+	for _, q := range c.GetQuestionBank() {
+		ic.bankCompetency = append(ic.bankCompetency, q.GetCompetencyId())
+		ic.bankPosition = append(ic.bankPosition, q.GetPosition())
+		q.Id = ic.assign(kindBankQuestion, q.GetId(), false)
+		for _, o := range q.GetOptions() {
+			o.Id = ic.assign(kindBankOption, o.GetId(), false)
+		}
+	}
+	ic.bank = c.GetQuestionBank()
+	for _, e := range c.GetFaq() {
+		e.Id = ic.assign(kindFAQ, e.GetId(), true)
+		n.FaqEntries++
+	}
+	return ic
+}
+
+func (ic *importCourse) quizzes(qs []*contentv1.Quiz) {
+	n := ic.counts
+	for _, q := range qs {
+		q.Id = ic.assign(kindQuiz, q.GetId(), true)
+		n.Quizzes++
+		for _, qq := range q.GetQuestions() {
+			qq.Id = ic.assign(kindQuestion, qq.GetId(), true)
+			n.Questions++
+			for _, o := range qq.GetOptions() {
+				o.Id = ic.assign(kindOption, o.GetId(), true)
+				n.Options++
+			}
+		}
+	}
+}
+
+// assign returns a new id for an entity of the file; always-created entities go
+// into the id map at once.
+func (ic *importCourse) assign(kind, fileID string, alwaysCreated bool) string {
 	id := uuid.NewString()
-	pl.p.externalIDs[id] = fileID
-	pl.p.idMap = append(pl.p.idMap, &contentv1.IdMapping{
-		Kind: kind, ExternalId: fileID, Id: id, Outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED,
-	})
+	ic.externalIDs[id] = fileID
+	if alwaysCreated {
+		ic.created = append(ic.created, &contentv1.IdMapping{
+			Kind: kind, ExternalId: fileID, Id: id, Outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED,
+		})
+	}
 	return id
 }
 
-func (pl *planner) reused(kind, fileID, id, reason string) {
-	pl.p.idMap = append(pl.p.idMap, &contentv1.IdMapping{
-		Kind: kind, ExternalId: fileID, Id: id, Outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, Reason: reason,
-	})
+// importPlan is what one transaction attempt writes.
+type importPlan struct {
+	batchID uuid.UUID
+	course  *contentv1.Course // Competencies and QuestionBank hold only what is created
+	idMap   []*contentv1.IdMapping
+	counts  *contentv1.ImportCounts
 }
 
-func (pl *planner) skipped(kind, fileID, reason string) {
-	pl.p.idMap = append(pl.p.idMap, &contentv1.IdMapping{
-		Kind: kind, ExternalId: fileID, Outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED, Reason: reason,
-	})
-}
+// plan decides, against the database of this attempt, what happens to the
+// competencies (matched by code) and bank questions (a question whose normalised
+// text is already in a reused competency's bank is reused; new ones are numbered
+// after the existing ones), and sets the course up to be written accordingly.
+func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *findings) (*importPlan, error) {
+	counts := proto.Clone(ic.counts).(*contentv1.ImportCounts)
+	p := &importPlan{batchID: uuid.New(), course: ic.course, counts: counts}
+	p.idMap = append(make([]*contentv1.IdMapping, 0, len(ic.created)+len(ic.competencies)+len(ic.bank)*5), ic.created...)
 
-// planImport decides, for every entity of the (valid, position-normalised) course,
-// what the import does with it: competencies are matched by code, bank questions
-// already present for a reused competency are not duplicated, everything else
-// gets a new id. The course is always created as a DRAFT.
-func planImport(ctx context.Context, tx ImportTx, src *contentv1.Course, f *findings) (*importPlan, error) {
-	pl := &planner{f: f, p: &importPlan{
-		batchID:     uuid.New(),
-		sourceID:    src.GetId(),
-		externalIDs: map[string]string{},
-		counts:      &contentv1.ImportCounts{},
-	}}
-	n := pl.p.counts
-
-	course := &contentv1.Course{
-		Title:       src.GetTitle(),
-		Description: src.GetDescription(),
-		Status:      contentv1.CourseStatus_COURSE_STATUS_DRAFT,
-	}
-	course.Id = pl.created(kindCourse, src.GetId())
-	n.Courses = 1
-	pl.p.course = course
-
-	competencyIDs, err := pl.competencies(ctx, tx, src, course)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range src.GetModules() {
-		nm := &contentv1.Module{Position: m.GetPosition(), Title: m.GetTitle(), Description: m.GetDescription()}
-		nm.Id = pl.created(kindModule, m.GetId())
-		n.Modules++
-		for _, l := range m.GetLessons() {
-			nl := &contentv1.Lesson{
-				Position: l.GetPosition(), Title: l.GetTitle(), VideoUrl: l.GetVideoUrl(), VideoProvider: l.GetVideoProvider(),
-				DurationSeconds: l.GetDurationSeconds(), PracticalSummary: l.GetPracticalSummary(), Checklist: l.GetChecklist(),
-			}
-			nl.Id = pl.created(kindLesson, l.GetId())
-			n.Lessons++
-			linked := map[string]bool{}
-			for _, cid := range l.GetCompetencyIds() {
-				if id := competencyIDs[cid]; !linked[id] { // a competency listed twice is linked once
-					linked[id] = true
-					nl.CompetencyIds = append(nl.CompetencyIds, id)
-					n.LessonCompetencyLinks++
-				}
-			}
-			nl.Quizzes = pl.quizzes(l.GetQuizzes())
-			nm.Lessons = append(nm.Lessons, nl)
-		}
-		nm.Quizzes = pl.quizzes(m.GetQuizzes())
-		course.Modules = append(course.Modules, nm)
-	}
-	if err := pl.questionBank(ctx, tx, src, course, competencyIDs); err != nil {
-		return nil, err
-	}
-	for _, e := range src.GetFaq() {
-		ne := &contentv1.FaqEntry{Position: e.GetPosition(), Question: e.GetQuestion(), Answer: e.GetAnswer()}
-		ne.Id = pl.created(kindFAQ, e.GetId())
-		n.FaqEntries++
-		course.Faq = append(course.Faq, ne)
-	}
-	return pl.p, nil
-}
-
-// competencies matches the file's competencies by code, adds the new ones to
-// course, and returns the database id of every competency id of the file.
-func (pl *planner) competencies(ctx context.Context, tx ImportTx, src, course *contentv1.Course) (map[string]string, error) {
-	codes := make([]string, 0, len(src.GetCompetencies()))
-	for _, c := range src.GetCompetencies() {
+	codes := make([]string, 0, len(ic.competencies))
+	for _, c := range ic.competencies {
 		codes = append(codes, c.GetCode())
 	}
 	existing, err := tx.CompetenciesByCode(ctx, codes)
 	if err != nil {
 		return nil, err
 	}
-	ids := make(map[string]string, len(codes))
-	for i, c := range src.GetCompetencies() {
+	dbID := make(map[string]string, len(ic.competencies)) // file competency id → database id
+	isNew := map[string]bool{}
+	var newComps []*contentv1.Competency
+	var reusedIDs []string
+	for i, c := range ic.competencies {
+		fileID := ic.externalIDs[c.GetId()]
 		if e, ok := existing[c.GetCode()]; ok {
-			ids[c.GetId()] = e.ID
-			reason := "competência com o mesmo código já existe neste ambiente"
-			pl.reused(kindCompetency, c.GetId(), e.ID, reason)
-			pl.p.counts.CompetenciesReused++
-			pl.f.warnf("COMPETENCY_REUSED", "course.competencies["+strconv.Itoa(i)+"].code",
+			dbID[fileID] = e.ID
+			reusedIDs = append(reusedIDs, e.ID)
+			p.idMap = append(p.idMap, mapping(kindCompetency, fileID, e.ID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED,
+				"competência com o mesmo código já existe neste ambiente"))
+			counts.CompetenciesReused++
+			f.warnf("COMPETENCY_REUSED", "course.competencies["+strconv.Itoa(i)+"].code",
 				"A competência %q já existe neste ambiente (nome atual: %q) e será reutilizada, não duplicada.", c.GetCode(), e.Name)
 			continue
 		}
-		nc := &contentv1.Competency{Code: c.GetCode(), Name: c.GetName(), Description: c.GetDescription()}
-		nc.Id = pl.created(kindCompetency, c.GetId())
-		ids[c.GetId()] = nc.Id
-		pl.p.counts.CompetenciesCreated++
-		course.Competencies = append(course.Competencies, nc)
+		dbID[fileID] = c.GetId()
+		isNew[c.GetId()] = true
+		newComps = append(newComps, c)
+		p.idMap = append(p.idMap, mapping(kindCompetency, fileID, c.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, ""))
+		counts.CompetenciesCreated++
 	}
-	return ids, nil
+	ic.course.Competencies = newComps
+
+	for i, l := range ic.lessons {
+		linked := make([]string, 0, len(ic.links[i]))
+		for _, fileCompID := range ic.links[i] {
+			if id := dbID[fileCompID]; !slices.Contains(linked, id) { // a competency listed twice is linked once
+				linked = append(linked, id)
+			}
+		}
+		l.CompetencyIds = linked
+		counts.LessonCompetencyLinks += int32(len(linked))
+	}
+	if err := ic.planBank(ctx, tx, p, dbID, isNew, reusedIDs, f); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// questionBank adds the bank questions to create to course. For a reused
-// competency, a question whose normalised text is already in its bank is reused,
-// and new questions are numbered after the existing ones.
-func (pl *planner) questionBank(ctx context.Context, tx ImportTx, src, course *contentv1.Course, competencyIDs map[string]string) error {
-	created := map[string]bool{}
-	for _, c := range course.GetCompetencies() {
-		created[c.GetId()] = true
-	}
-	var reusedIDs []string
-	for _, id := range competencyIDs {
-		if !created[id] {
-			reusedIDs = append(reusedIDs, id)
-		}
-	}
+func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan, dbID map[string]string, isNew map[string]bool, reusedIDs []string, f *findings) error {
 	present := map[string]map[string]string{} // competency id → normalised text → question id
 	next := map[string]int32{}                // competency id → last position in use
 	if len(reusedIDs) > 0 {
@@ -187,66 +202,46 @@ func (pl *planner) questionBank(ctx context.Context, tx ImportTx, src, course *c
 			next[q.CompetencyID] = max(next[q.CompetencyID], q.Position)
 		}
 	}
-	n := pl.p.counts
-	for _, q := range src.GetQuestionBank() {
-		compID := competencyIDs[q.GetCompetencyId()]
+	n := p.counts
+	created := make([]*contentv1.BankQuestion, 0, len(ic.bank))
+	for i, q := range ic.bank {
+		compID := dbID[ic.bankCompetency[i]]
+		fileID := ic.externalIDs[q.GetId()]
 		if existingID, ok := present[compID][normalizeText(q.GetText())]; ok {
-			pl.reused(kindBankQuestion, q.GetId(), existingID, "a mesma questão já está no banco da competência")
+			p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED,
+				"a mesma questão já está no banco da competência"))
 			n.BankQuestionsExisting++
 			for _, o := range q.GetOptions() {
-				pl.skipped(kindBankOption, o.GetId(), "a questão desta opção já está no banco da competência")
+				p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED,
+					"a questão desta opção já está no banco da competência"))
 				n.BankOptionsSkipped++
 			}
 			continue
 		}
-		position := q.GetPosition()
-		if !created[compID] {
+		q.CompetencyId = compID
+		q.Position = ic.bankPosition[i]
+		if !isNew[compID] {
 			next[compID]++
-			position = next[compID]
+			q.Position = next[compID]
 		}
-		nq := &contentv1.BankQuestion{
-			CompetencyId: compID, Position: position, Type: q.GetType(), Text: q.GetText(), Explanation: q.GetExplanation(),
-		}
-		nq.Id = pl.created(kindBankQuestion, q.GetId())
+		p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, q.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, ""))
 		n.BankQuestionsCreated++
-		nq.Options = pl.options(kindBankOption, q.GetOptions(), &n.BankOptions)
-		course.QuestionBank = append(course.QuestionBank, nq)
+		for _, o := range q.GetOptions() {
+			p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, ""))
+			n.BankOptions++
+		}
+		created = append(created, q)
 	}
+	ic.course.QuestionBank = created
 	if n.BankQuestionsExisting > 0 {
-		pl.f.warnf("BANK_QUESTIONS_EXISTING", "course.questionBank",
+		f.warnf("BANK_QUESTIONS_EXISTING", "course.questionBank",
 			"%d questões do banco já existem nas competências reutilizadas e não serão duplicadas.", n.BankQuestionsExisting)
 	}
 	return nil
 }
 
-func (pl *planner) quizzes(src []*contentv1.Quiz) []*contentv1.Quiz {
-	var out []*contentv1.Quiz
-	n := pl.p.counts
-	for _, q := range src {
-		nq := &contentv1.Quiz{Position: q.GetPosition(), Title: q.GetTitle(), MinScore: q.GetMinScore()}
-		nq.Id = pl.created(kindQuiz, q.GetId())
-		n.Quizzes++
-		for _, qq := range q.GetQuestions() {
-			nqq := &contentv1.Question{Position: qq.GetPosition(), Type: qq.GetType(), Text: qq.GetText(), Explanation: qq.GetExplanation()}
-			nqq.Id = pl.created(kindQuestion, qq.GetId())
-			n.Questions++
-			nqq.Options = pl.options(kindOption, qq.GetOptions(), &n.Options)
-			nq.Questions = append(nq.Questions, nqq)
-		}
-		out = append(out, nq)
-	}
-	return out
-}
-
-func (pl *planner) options(kind string, src []*contentv1.Option, count *int32) []*contentv1.Option {
-	out := make([]*contentv1.Option, 0, len(src))
-	for _, o := range src {
-		no := &contentv1.Option{Position: o.GetPosition(), Text: o.GetText(), Correct: o.GetCorrect(), Feedback: o.GetFeedback()}
-		no.Id = pl.created(kind, o.GetId())
-		*count++
-		out = append(out, no)
-	}
-	return out
+func mapping(kind, fileID, id string, outcome contentv1.IdMappingOutcome, reason string) *contentv1.IdMapping {
+	return &contentv1.IdMapping{Kind: kind, ExternalId: fileID, Id: id, Outcome: outcome, Reason: reason}
 }
 
 // normalizeText is how bank questions are compared: lower case, whitespace runs
