@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 )
@@ -13,7 +14,7 @@ import (
 // provenance tags written rows with where they came from. The zero value writes
 // native rows (external_id and import_batch_id null).
 type provenance struct {
-	batchID *uuid.UUID
+	batchID pgtype.UUID
 	// externalID returns the id a written row had in its source file, or nil.
 	externalID func(id string) *string
 }
@@ -23,6 +24,22 @@ func (p provenance) external(id string) *string {
 		return nil
 	}
 	return p.externalID(id)
+}
+
+// pgUUID turns an id of the course into the value COPY writes to a uuid column.
+// pgtype.UUID is pgx's own type: a string would go through a slow fallback that
+// builds (and drops) an error per value.
+func pgUUID(s string) pgtype.UUID {
+	u, err := uuid.Parse(s)
+	return pgtype.UUID{Bytes: u, Valid: err == nil}
+}
+
+// pgOptionalUUID is id, or NULL for nil.
+func pgOptionalUUID(s *string) pgtype.UUID {
+	if s == nil {
+		return pgtype.UUID{}
+	}
+	return pgUUID(*s)
 }
 
 // copyTable is one COPY of a course write: a table, its columns, and the rows of
@@ -60,19 +77,19 @@ func eachLesson(c *contentv1.Course, fn func(l *contentv1.Lesson, moduleID strin
 }
 
 func optionRow(o *contentv1.Option, questionID string, p provenance) []any {
-	return []any{o.GetId(), questionID, o.GetPosition(), o.GetText(), o.GetCorrect(), o.GetFeedback(), p.external(o.GetId()), p.batchID}
+	return []any{pgUUID(o.GetId()), pgUUID(questionID), o.GetPosition(), o.GetText(), o.GetCorrect(), o.GetFeedback(), p.external(o.GetId()), p.batchID}
 }
 
 var courseCopyOrder = []copyTable{
 	{"courses", []string{"id", "title", "description", "status", "external_id", "import_batch_id"},
 		func(c *contentv1.Course, p provenance) [][]any {
-			return [][]any{{c.GetId(), c.GetTitle(), c.GetDescription(), courseStatusToDB(c.GetStatus()), p.external(c.GetId()), p.batchID}}
+			return [][]any{{pgUUID(c.GetId()), c.GetTitle(), c.GetDescription(), courseStatusToDB(c.GetStatus()), p.external(c.GetId()), p.batchID}}
 		}},
 	{"modules", []string{"id", "course_id", "position", "title", "description", "external_id", "import_batch_id"},
 		func(c *contentv1.Course, p provenance) [][]any {
 			rows := make([][]any, 0, len(c.GetModules()))
 			for _, m := range c.GetModules() {
-				rows = append(rows, []any{m.GetId(), c.GetId(), m.GetPosition(), m.GetTitle(), m.GetDescription(), p.external(m.GetId()), p.batchID})
+				rows = append(rows, []any{pgUUID(m.GetId()), pgUUID(c.GetId()), m.GetPosition(), m.GetTitle(), m.GetDescription(), p.external(m.GetId()), p.batchID})
 			}
 			return rows
 		}},
@@ -84,7 +101,7 @@ var courseCopyOrder = []copyTable{
 				if checklist == nil {
 					checklist = []string{}
 				}
-				rows = append(rows, []any{l.GetId(), moduleID, l.GetPosition(), l.GetTitle(), l.GetVideoUrl(),
+				rows = append(rows, []any{pgUUID(l.GetId()), pgUUID(moduleID), l.GetPosition(), l.GetTitle(), l.GetVideoUrl(),
 					videoProviderToDB(l.GetVideoProvider()), l.GetDurationSeconds(), l.GetPracticalSummary(), checklist,
 					p.external(l.GetId()), p.batchID})
 			})
@@ -93,7 +110,7 @@ var courseCopyOrder = []copyTable{
 	{"quizzes", []string{"id", "module_id", "lesson_id", "position", "title", "min_score", "external_id", "import_batch_id"},
 		func(c *contentv1.Course, p provenance) (rows [][]any) {
 			eachQuiz(c, func(q *contentv1.Quiz, moduleID, lessonID *string) {
-				rows = append(rows, []any{q.GetId(), moduleID, lessonID, q.GetPosition(), q.GetTitle(), q.GetMinScore(), p.external(q.GetId()), p.batchID})
+				rows = append(rows, []any{pgUUID(q.GetId()), pgOptionalUUID(moduleID), pgOptionalUUID(lessonID), q.GetPosition(), q.GetTitle(), q.GetMinScore(), p.external(q.GetId()), p.batchID})
 			})
 			return rows
 		}},
@@ -101,7 +118,7 @@ var courseCopyOrder = []copyTable{
 		func(c *contentv1.Course, p provenance) (rows [][]any) {
 			eachQuiz(c, func(q *contentv1.Quiz, _, _ *string) {
 				for _, qq := range q.GetQuestions() {
-					rows = append(rows, []any{qq.GetId(), q.GetId(), qq.GetPosition(), questionTypeToDB(qq.GetType()),
+					rows = append(rows, []any{pgUUID(qq.GetId()), pgUUID(q.GetId()), qq.GetPosition(), questionTypeToDB(qq.GetType()),
 						qq.GetText(), qq.GetExplanation(), p.external(qq.GetId()), p.batchID})
 				}
 			})
@@ -121,7 +138,7 @@ var courseCopyOrder = []copyTable{
 	{"competencies", []string{"id", "code", "name", "description", "external_id", "import_batch_id"},
 		func(c *contentv1.Course, p provenance) (rows [][]any) {
 			for _, comp := range c.GetCompetencies() {
-				rows = append(rows, []any{comp.GetId(), comp.GetCode(), comp.GetName(), comp.GetDescription(), p.external(comp.GetId()), p.batchID})
+				rows = append(rows, []any{pgUUID(comp.GetId()), comp.GetCode(), comp.GetName(), comp.GetDescription(), p.external(comp.GetId()), p.batchID})
 			}
 			return rows
 		}},
@@ -129,7 +146,7 @@ var courseCopyOrder = []copyTable{
 		func(c *contentv1.Course, p provenance) (rows [][]any) {
 			eachLesson(c, func(l *contentv1.Lesson, _ string) {
 				for _, cid := range l.GetCompetencyIds() {
-					rows = append(rows, []any{l.GetId(), cid, nil, p.batchID})
+					rows = append(rows, []any{pgUUID(l.GetId()), pgUUID(cid), nil, p.batchID})
 				}
 			})
 			return rows
@@ -137,7 +154,7 @@ var courseCopyOrder = []copyTable{
 	{"bank_questions", []string{"id", "competency_id", "position", "type", "text", "explanation", "external_id", "import_batch_id"},
 		func(c *contentv1.Course, p provenance) (rows [][]any) {
 			for _, q := range c.GetQuestionBank() {
-				rows = append(rows, []any{q.GetId(), q.GetCompetencyId(), q.GetPosition(), questionTypeToDB(q.GetType()),
+				rows = append(rows, []any{pgUUID(q.GetId()), pgUUID(q.GetCompetencyId()), q.GetPosition(), questionTypeToDB(q.GetType()),
 					q.GetText(), q.GetExplanation(), p.external(q.GetId()), p.batchID})
 			}
 			return rows
@@ -154,7 +171,7 @@ var courseCopyOrder = []copyTable{
 	{"course_faqs", []string{"id", "course_id", "position", "question", "answer", "external_id", "import_batch_id"},
 		func(c *contentv1.Course, p provenance) (rows [][]any) {
 			for _, f := range c.GetFaq() {
-				rows = append(rows, []any{f.GetId(), c.GetId(), f.GetPosition(), f.GetQuestion(), f.GetAnswer(), p.external(f.GetId()), p.batchID})
+				rows = append(rows, []any{pgUUID(f.GetId()), pgUUID(c.GetId()), f.GetPosition(), f.GetQuestion(), f.GetAnswer(), p.external(f.GetId()), p.batchID})
 			}
 			return rows
 		}},

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
@@ -71,7 +72,7 @@ func (t *importTx) BatchByKey(ctx context.Context, key string) (*transfer.Import
 		counts, result []byte
 	)
 	err := t.tx.QueryRow(ctx, `
-SELECT id::text, created_at, actor_id, actor_email, file_digest, counts, coalesce(course_id::text, ''), coalesce(result, 'null'::jsonb)
+SELECT id::text, created_at, actor_id, actor_email, file_digest, counts, coalesce(course_id::text, ''), coalesce(result, ''::bytea)
 FROM import_batches WHERE idempotency_key = $1`, key).
 		Scan(&id, &b.CreatedAt, &b.Actor.ID, &email, &b.Digest, &counts, &courseID, &result)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -150,7 +151,7 @@ func (t *importTx) CreateBatch(ctx context.Context, b *transfer.ImportBatch) err
 INSERT INTO import_batches (id, actor_id, actor_email, file_digest, counts, idempotency_key, course_id, result)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		b.ID, b.Actor.ID, nullIfEmpty(b.Actor.Email), b.Digest, json.RawMessage(b.Counts),
-		nullIfEmpty(b.IdempotencyKey), b.CourseID, json.RawMessage(b.Result))
+		nullIfEmpty(b.IdempotencyKey), b.CourseID, b.Result)
 	if err != nil {
 		return fmt.Errorf("create batch: %w", err)
 	}
@@ -158,7 +159,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 }
 
 func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error {
-	p := provenance{batchID: &batchID, externalID: func(id string) *string {
+	p := provenance{batchID: pgtype.UUID{Bytes: batchID, Valid: true}, externalID: func(id string) *string {
 		if ext, ok := externalIDs[id]; ok {
 			return &ext
 		}

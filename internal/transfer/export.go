@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
@@ -111,10 +112,11 @@ func slug(title string) string {
 	return strings.TrimRight(b.String()[:min(b.Len(), maxSlugLen)], "-")
 }
 
+// truncate cuts s to n characters, marking the cut; the common short case
+// allocates nothing.
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n]) + "…"
+	return string([]rune(s)[:n]) + "…"
 }

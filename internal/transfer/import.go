@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
@@ -56,7 +58,7 @@ type ImportBatch struct {
 	Counts         []byte // protojson of ImportCounts
 	IdempotencyKey string
 	CourseID       uuid.UUID
-	Result         []byte // protojson of the ApplyImportResponse, replayed for the same key
+	Result         []byte // the ApplyImportResponse (binary protobuf), replayed for the same key
 }
 
 // ExistingCompetency is a competency already in the database.
@@ -185,7 +187,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 			return nil, fault.New(fault.ErrTooLarge, "FILE_TOO_LARGE", "",
 				fmt.Sprintf("O arquivo tem %s; o limite é %s.", humanBytes(len(in.Raw)), humanBytes(s.cfg.MaxFileBytes)))
 		}
-		if len(strings.TrimSpace(string(in.Raw))) == 0 {
+		if len(bytes.TrimSpace(in.Raw)) == 0 {
 			return nil, fault.New(fault.ErrInvalidArgument, "EMPTY_FILE", "", "O arquivo está vazio: envie o JSON exportado como corpo da requisição.")
 		}
 		file = decodeFile(in.Raw, &static)
@@ -284,7 +286,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	if err != nil {
 		return err
 	}
-	result, err := protojson.Marshal(resp)
+	result, err := proto.Marshal(resp)
 	if err != nil {
 		return err
 	}
@@ -313,7 +315,7 @@ func replay(prior *ImportBatch, digest string) (*importResult, error) {
 				prior.CreatedAt.UTC().Format("02/01/2006 15:04"), prior.ID))
 	}
 	var resp contentv1.ApplyImportResponse
-	if err := protojson.Unmarshal(prior.Result, &resp); err != nil {
+	if err := proto.Unmarshal(prior.Result, &resp); err != nil {
 		return nil, fmt.Errorf("replay batch %s: %w", prior.ID, err)
 	}
 	return &importResult{report: resp.GetReport(), response: &resp, replayed: true}, nil
