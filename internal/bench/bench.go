@@ -126,6 +126,7 @@ type runner struct {
 	copyDBs  int
 	workDir  string
 	serverIO bytes.Buffer
+	secret   string
 }
 
 const benchDB = "bench"
@@ -174,13 +175,20 @@ func (r *runner) setUp(ctx context.Context) error {
 		"app_metadata.role", "authenticated", 24*time.Hour, time.Now()); err != nil {
 		return err
 	}
+	r.secret = secretHex
+	return r.startServer(ctx)
+}
+
+// startServer starts contentd serve on free ports and connects to it.
+func (r *runner) startServer(ctx context.Context) error {
 	grpcAddr, httpAddr, err := twoFreeAddrs()
 	if err != nil {
 		return err
 	}
+	r.serverIO.Reset()
 	r.server = exec.Command(r.opt.Contentd, "serve")
 	r.server.Env = append(os.Environ(),
-		"DATABASE_URL="+r.cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+secretHex,
+		"DATABASE_URL="+r.cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+r.secret,
 		"GRPC_ADDR="+grpcAddr, "HTTP_ADDR="+httpAddr, "LOG_LEVEL=warn",
 		"MAX_REQUEST_BYTES="+strconv.Itoa(maxRequest), "IMPORT_TIMEOUT=30m", "RPC_TIMEOUT=30m",
 		"DB_MAX_CONNS=20",
@@ -202,10 +210,7 @@ func (r *runner) setUp(ctx context.Context) error {
 	return nil
 }
 
-// maxRequest lets the L file (about 90 MB) in; the default limit is 64 MiB.
-const maxRequest = 512 << 20
-
-func (r *runner) tearDown() {
+func (r *runner) stopServer() {
 	if r.conn != nil {
 		r.conn.Close()
 	}
@@ -213,6 +218,25 @@ func (r *runner) tearDown() {
 		_ = r.server.Process.Signal(os.Interrupt)
 		_ = r.server.Wait()
 	}
+}
+
+// peakOnFreshServer runs fn on a newly started server and returns its peak RSS
+// above the RSS it had at rest before fn: what fn needs, not what earlier calls
+// left in the heap.
+func (r *runner) peakOnFreshServer(ctx context.Context, fn func() error) (int64, error) {
+	r.stopServer()
+	if err := r.startServer(ctx); err != nil {
+		return 0, err
+	}
+	_, peak, err := measure(r.server.Process.Pid, fn)
+	return peak, err
+}
+
+// maxRequest lets the L file (about 90 MB) in; the default limit is 64 MiB.
+const maxRequest = 512 << 20
+
+func (r *runner) tearDown() {
+	r.stopServer()
 	if r.pool != nil {
 		r.pool.Close()
 	}
@@ -237,8 +261,9 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	}
 	res := &SizeResult{Size: size}
 	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn []time.Duration
-	pid := r.server.Process.Pid
+	var lastCourse string
 	for rep := range r.reps(size) {
+		pid := r.server.Process.Pid
 		// Each repetition of each size imports new content (competency codes carry
 		// the seed), so that every apply creates everything and does the same work.
 		seed := uint64(1000*(1+strings.Index("SML", size)) + rep + 1)
@@ -249,26 +274,24 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		res.FileBytes = len(file)
 		r.log.Info("measuring", "size", size, "rep", rep+1, "bytes", len(file))
 
-		d, peak, err := measure(pid, func() error {
-			_, err := r.client.AnalyzeImport(r.authed(ctx), &contentv1.AnalyzeImportRequest{Source: &contentv1.AnalyzeImportRequest_FileJson{FileJson: file}})
-			return err
-		})
+		d, _, err := measure(pid, func() error { return r.analyze(ctx, file) })
 		if err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}
-		analyze, res.PeakAnalyze = append(analyze, d), max(res.PeakAnalyze, peak)
+		analyze = append(analyze, d)
 
 		var applied *contentv1.ApplyImportResponse
-		d, peak, err = measure(pid, func() error {
+		d, _, err = measure(pid, func() error {
 			var err error
-			applied, err = r.client.ApplyImport(r.authed(ctx), &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file}})
+			applied, err = r.apply(ctx, file)
 			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("apply: %w", err)
 		}
-		apply, res.PeakApply = append(apply, d), max(res.PeakApply, peak)
+		apply = append(apply, d)
 		courseID := applied.GetCourseId()
+		lastCourse = courseID
 		if size == "S" && r.sCourse == "" {
 			r.sCourse = courseID
 		}
@@ -283,20 +306,17 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		}
 		exportSvc = append(exportSvc, time.Since(start))
 
-		d, peak, err = measure(pid, func() error {
-			_, err := r.client.ExportCourse(r.authed(ctx), &contentv1.ExportCourseRequest{CourseId: courseID})
-			return err
-		})
+		d, _, err = measure(pid, func() error { return r.grpcExport(ctx, courseID) })
 		if err != nil {
 			return nil, fmt.Errorf("gRPC export: %w", err)
 		}
-		exportGRPC, res.PeakExportGRPC = append(exportGRPC, d), max(res.PeakExportGRPC, peak)
+		exportGRPC = append(exportGRPC, d)
 
-		d, peak, err = measure(pid, func() error { return r.restExport(ctx, courseID) })
+		d, _, err = measure(pid, func() error { return r.restExport(ctx, courseID) })
 		if err != nil {
 			return nil, fmt.Errorf("REST export: %w", err)
 		}
-		exportREST, res.PeakREST = append(exportREST, d), max(res.PeakREST, peak)
+		exportREST = append(exportREST, d)
 
 		dump, dOut, err := r.copyOut(ctx, courseID, applied.GetImportBatchId())
 		if err != nil {
@@ -309,9 +329,41 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		}
 		copyIn = append(copyIn, dIn)
 	}
+	// Memory: each operation once more, each on a fresh server. The apply imports
+	// new content, so that it creates everything, as the timed ones did.
+	file, err := exportfile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+999)))
+	if err != nil {
+		return nil, err
+	}
+	if res.PeakAnalyze, err = r.peakOnFreshServer(ctx, func() error { return r.analyze(ctx, file) }); err != nil {
+		return nil, err
+	}
+	if res.PeakApply, err = r.peakOnFreshServer(ctx, func() error { _, err := r.apply(ctx, file); return err }); err != nil {
+		return nil, err
+	}
+	if res.PeakExportGRPC, err = r.peakOnFreshServer(ctx, func() error { return r.grpcExport(ctx, lastCourse) }); err != nil {
+		return nil, err
+	}
+	if res.PeakREST, err = r.peakOnFreshServer(ctx, func() error { return r.restExport(ctx, lastCourse) }); err != nil {
+		return nil, err
+	}
 	res.Apply, res.Analyze, res.ExportService = median(apply), median(analyze), median(exportSvc)
 	res.ExportGRPC, res.ExportREST, res.CopyOut, res.CopyIn = median(exportGRPC), median(exportREST), median(copyOut), median(copyIn)
 	return res, nil
+}
+
+func (r *runner) analyze(ctx context.Context, file []byte) error {
+	_, err := r.client.AnalyzeImport(r.authed(ctx), &contentv1.AnalyzeImportRequest{Source: &contentv1.AnalyzeImportRequest_FileJson{FileJson: file}})
+	return err
+}
+
+func (r *runner) apply(ctx context.Context, file []byte) (*contentv1.ApplyImportResponse, error) {
+	return r.client.ApplyImport(r.authed(ctx), &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file}})
+}
+
+func (r *runner) grpcExport(ctx context.Context, courseID string) error {
+	_, err := r.client.ExportCourse(r.authed(ctx), &contentv1.ExportCourseRequest{CourseId: courseID})
+	return err
 }
 
 func (r *runner) restExport(ctx context.Context, courseID string) error {
@@ -429,10 +481,7 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	}
 	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration}
 	var err error
-	if t.ServiceGRPCExports, err = r.hammer(ctx, func(ctx context.Context) error {
-		_, err := r.client.ExportCourse(r.authed(ctx), &contentv1.ExportCourseRequest{CourseId: r.sCourse})
-		return err
-	}); err != nil {
+	if t.ServiceGRPCExports, err = r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) }); err != nil {
 		return nil, err
 	}
 	if t.ServiceRESTExports, err = r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) }); err != nil {

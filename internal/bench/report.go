@@ -27,7 +27,8 @@ func (rep *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "| REST | %.1f | %.0f%% |\n", t.REST, 100*t.REST/t.PGBench)
 		fmt.Fprintf(w, "| pgbench, the export's SQL (%d transactions) | %.1f | 100%% |\n", t.PGBenchTransactions, t.PGBench)
 	}
-	fmt.Fprintln(w, "\nPeak RSS is the server process's peak above its RSS before the call, and in brackets that peak over the file size.")
+	fmt.Fprintln(w, "\nTimes are medians on a warm server. Peak RSS is measured on a freshly started server per operation: its peak")
+	fmt.Fprintln(w, "during the call above its RSS at rest before it, and in brackets that over the file size.")
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }

@@ -28,6 +28,7 @@ func newGRPCServer(svc *transfer.Service, authn *auth.Authenticator, healthSrv *
 	}
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes),
+		grpc.ForceServerCodecV2(newFileCodec()),
 		grpc.ChainUnaryInterceptor(
 			logInterceptor(log),
 			recoverInterceptor(log),

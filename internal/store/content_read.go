@@ -13,9 +13,20 @@ import (
 
 // The export reads one statement per content table, all sent in a single batch
 // inside one snapshot: the number of queries and round trips is the same for a
-// course of one lesson or of ten thousand. Each statement orders its rows so that
-// appending them to their parents gives the exported order.
+// course of one lesson or of ten thousand. Each statement walks down from the
+// course through "= ANY(ARRAY(subquery))": PostgreSQL runs each subquery once, as
+// an init plan, then index scans, so that a small course stays fast next to a huge
+// one whatever the statistics say. Rows are ordered so that appending them to
+// their parents gives the exported order.
 const (
+	// The ids of the course's modules, lessons, quizzes, quiz questions and of
+	// the competencies its lessons link to, as arrays for = ANY(...).
+	moduleIDs     = `ARRAY(SELECT id FROM modules WHERE course_id = $1)`
+	lessonIDs     = `ARRAY(SELECT id FROM lessons WHERE module_id = ANY(` + moduleIDs + `))`
+	quizIDs       = `ARRAY(SELECT id FROM quizzes WHERE module_id = ANY(` + moduleIDs + `) UNION ALL SELECT id FROM quizzes WHERE lesson_id = ANY(` + lessonIDs + `))`
+	questionIDs   = `ARRAY(SELECT id FROM quiz_questions WHERE quiz_id = ANY(` + quizIDs + `))`
+	competencyIDs = `ARRAY(SELECT DISTINCT competency_id FROM lesson_competencies WHERE lesson_id = ANY(` + lessonIDs + `))`
+
 	sqlCourseRow = `
 SELECT id::text, title, description, status FROM courses WHERE id = $1`
 
@@ -25,71 +36,48 @@ FROM modules WHERE course_id = $1
 ORDER BY position`
 
 	sqlCourseLessons = `
-SELECT l.id::text, l.module_id::text, l.position, l.title, l.video_url, l.video_provider,
-       l.duration_seconds, l.practical_summary, l.checklist
-FROM lessons l JOIN modules m ON m.id = l.module_id
-WHERE m.course_id = $1
-ORDER BY m.position, l.position`
+SELECT id::text, module_id::text, position, title, video_url, video_provider,
+       duration_seconds, practical_summary, checklist
+FROM lessons WHERE module_id = ANY(` + moduleIDs + `)
+ORDER BY module_id, position`
 
-	// courseQuizIDs is the set of quizzes attached to the course's modules or lessons.
-	courseQuizIDs = `
-WITH course_quizzes AS (
-  SELECT q.id FROM quizzes q JOIN modules m ON m.id = q.module_id WHERE m.course_id = $1
-  UNION ALL
-  SELECT q.id FROM quizzes q JOIN lessons l ON l.id = q.lesson_id
-    JOIN modules m ON m.id = l.module_id WHERE m.course_id = $1
-)`
+	sqlCourseQuizzes = `
+SELECT id::text, coalesce(module_id::text, ''), coalesce(lesson_id::text, ''), position, title, min_score
+FROM quizzes WHERE id = ANY(` + quizIDs + `)
+ORDER BY position, id`
 
-	sqlCourseQuizzes = courseQuizIDs + `
-SELECT q.id::text, coalesce(q.module_id::text, ''), coalesce(q.lesson_id::text, ''),
-       q.position, q.title, q.min_score
-FROM quizzes q JOIN course_quizzes c ON c.id = q.id
-ORDER BY q.position, q.id`
+	sqlCourseQuestions = `
+SELECT id::text, quiz_id::text, position, type, text, explanation
+FROM quiz_questions WHERE quiz_id = ANY(` + quizIDs + `)
+ORDER BY quiz_id, position`
 
-	sqlCourseQuestions = courseQuizIDs + `
-SELECT qq.id::text, qq.quiz_id::text, qq.position, qq.type, qq.text, qq.explanation
-FROM quiz_questions qq JOIN course_quizzes c ON c.id = qq.quiz_id
-ORDER BY qq.position, qq.id`
-
-	sqlCourseOptions = courseQuizIDs + `
-SELECT o.id::text, o.question_id::text, o.position, o.text, o.is_correct, o.feedback
-FROM quiz_options o JOIN quiz_questions qq ON qq.id = o.question_id
-  JOIN course_quizzes c ON c.id = qq.quiz_id
-ORDER BY o.position, o.id`
-
-	// courseCompetencyIDs is the set of competencies linked to the course's lessons.
-	courseCompetencyIDs = `
-WITH course_competencies AS (
-  SELECT DISTINCT lc.competency_id AS id
-  FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id
-    JOIN modules m ON m.id = l.module_id
-  WHERE m.course_id = $1
-)`
+	sqlCourseOptions = `
+SELECT id::text, question_id::text, position, text, is_correct, feedback
+FROM quiz_options WHERE question_id = ANY(` + questionIDs + `)
+ORDER BY question_id, position`
 
 	sqlCourseLinks = `
 SELECT lc.lesson_id::text, lc.competency_id::text
-FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id
-  JOIN modules m ON m.id = l.module_id
-  JOIN competencies c ON c.id = lc.competency_id
-WHERE m.course_id = $1
+FROM lesson_competencies lc JOIN competencies c ON c.id = lc.competency_id
+WHERE lc.lesson_id = ANY(` + lessonIDs + `)
 ORDER BY lc.lesson_id, c.code`
 
-	sqlCourseCompetencies = courseCompetencyIDs + `
-SELECT c.id::text, c.code, c.name, c.description
-FROM competencies c JOIN course_competencies cc ON cc.id = c.id
-ORDER BY c.code`
+	sqlCourseCompetencies = `
+SELECT id::text, code, name, description
+FROM competencies WHERE id = ANY(` + competencyIDs + `)
+ORDER BY code`
 
-	sqlCourseBankQuestions = courseCompetencyIDs + `
+	sqlCourseBankQuestions = `
 SELECT bq.id::text, bq.competency_id::text, bq.position, bq.type, bq.text, bq.explanation
-FROM bank_questions bq JOIN course_competencies cc ON cc.id = bq.competency_id
-  JOIN competencies c ON c.id = bq.competency_id
+FROM bank_questions bq JOIN competencies c ON c.id = bq.competency_id
+WHERE bq.competency_id = ANY(` + competencyIDs + `)
 ORDER BY c.code, bq.position`
 
-	sqlCourseBankOptions = courseCompetencyIDs + `
-SELECT bo.id::text, bo.question_id::text, bo.position, bo.text, bo.is_correct, bo.feedback
-FROM bank_options bo JOIN bank_questions bq ON bq.id = bo.question_id
-  JOIN course_competencies cc ON cc.id = bq.competency_id
-ORDER BY bo.position, bo.id`
+	sqlCourseBankOptions = `
+SELECT id::text, question_id::text, position, text, is_correct, feedback
+FROM bank_options
+WHERE question_id = ANY(ARRAY(SELECT id FROM bank_questions WHERE competency_id = ANY(` + competencyIDs + `)))
+ORDER BY question_id, position`
 
 	sqlCourseFAQ = `
 SELECT id::text, position, question, answer
