@@ -10,7 +10,6 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -161,20 +160,20 @@ func outgoingHeaders(key string) (string, bool) {
 	return "", false
 }
 
-// newGateway returns the REST handler for the /gestor routes, forwarding to the
-// gRPC server on conn.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger, maxRequestBytes int) (http.Handler, error) {
+// newGateway returns the REST handler for the /gestor routes, calling srv (the
+// service behind the interceptor chain) in process.
+func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequestBytes int) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler()),
 		runtime.WithErrorHandler(gatewayErrors(log)),
 		runtime.WithRoutingErrorHandler(routingErrors),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeaders),
 	)
-	if err := contentv1.RegisterContentTransferServiceHandler(ctx, mux, conn); err != nil {
+	if err := contentv1.RegisterContentTransferServiceHandlerServer(ctx, mux, srv); err != nil {
 		return nil, fmt.Errorf("register gateway: %w", err)
 	}
 	// Registered last, so they take these routes over from the generated handlers.
-	imports := &importRoutes{mux: mux, client: contentv1.NewContentTransferServiceClient(conn), maxBytes: maxRequestBytes}
+	imports := &importRoutes{mux: mux, srv: srv, maxBytes: maxRequestBytes}
 	if err := imports.register(); err != nil {
 		return nil, err
 	}

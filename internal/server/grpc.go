@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -12,34 +13,92 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
-	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // errPanic is what a recovered panic becomes: an unexpected, hence Internal, error.
 var errPanic = errors.New("handler panicked")
 
-// newGRPCServer builds the gRPC server: the transfer service behind the interceptor
-// chain (log, recover, map errors, authenticate, bound the time), plus health and
-// reflection.
-func newGRPCServer(svc *transfer.Service, authn *auth.Authenticator, healthSrv *health.Server, log *slog.Logger, cfg Config) *grpc.Server {
+// unaryChain is the interceptor chain of every call, gRPC or REST: log, recover,
+// map errors to statuses, authenticate, bound the time.
+func unaryChain(authn *auth.Authenticator, log *slog.Logger, cfg Config) []grpc.UnaryServerInterceptor {
 	importTimeouts := map[string]time.Duration{
 		contentv1.ContentTransferService_AnalyzeImport_FullMethodName: cfg.ImportTimeout,
 		contentv1.ContentTransferService_ApplyImport_FullMethodName:   cfg.ImportTimeout,
 	}
+	return []grpc.UnaryServerInterceptor{
+		logInterceptor(log),
+		recoverInterceptor(log),
+		statusInterceptor(log),
+		authUnaryInterceptor(authn),
+		deadlineInterceptor(importTimeouts, cfg.RPCTimeout),
+	}
+}
+
+// newGRPCServer builds the gRPC server: the transfer service behind the
+// interceptor chain, plus health and reflection.
+func newGRPCServer(impl contentv1.ContentTransferServiceServer, chain []grpc.UnaryServerInterceptor, authn *auth.Authenticator,
+	healthSrv *health.Server, cfg Config) *grpc.Server {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes),
 		grpc.ForceServerCodecV2(newFileCodec()),
-		grpc.ChainUnaryInterceptor(
-			logInterceptor(log),
-			recoverInterceptor(log),
-			statusInterceptor(log),
-			authUnaryInterceptor(authn),
-			deadlineInterceptor(importTimeouts, cfg.RPCTimeout),
-		),
+		grpc.ChainUnaryInterceptor(chain...),
 		grpc.ChainStreamInterceptor(authStreamInterceptor(authn)),
 	)
-	contentv1.RegisterContentTransferServiceServer(srv, &contentTransfer{svc: svc})
+	contentv1.RegisterContentTransferServiceServer(srv, impl)
 	healthpb.RegisterHealthServer(srv, healthSrv)
 	reflection.Register(srv)
 	return srv
+}
+
+// intercepted runs the transfer service in process, for the REST gateway, behind
+// the very interceptor chain of the gRPC server: REST calls are authenticated,
+// bounded, logged and mapped exactly as gRPC calls, without a loopback gRPC hop
+// that would serialise every request and response twice more.
+type intercepted struct {
+	contentv1.UnimplementedContentTransferServiceServer
+	impl  contentv1.ContentTransferServiceServer
+	chain grpc.UnaryServerInterceptor
+}
+
+func newIntercepted(impl contentv1.ContentTransferServiceServer, chain []grpc.UnaryServerInterceptor) *intercepted {
+	return &intercepted{impl: impl, chain: composeUnary(chain)}
+}
+
+// composeUnary turns interceptors into one, the first outermost, as
+// grpc.ChainUnaryInterceptor does.
+func composeUnary(chain []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		next := handler
+		for i := len(chain) - 1; i >= 0; i-- {
+			interceptor, inner := chain[i], next
+			next = func(ctx context.Context, req any) (any, error) { return interceptor(ctx, req, info, inner) }
+		}
+		return next(ctx, req)
+	}
+}
+
+// call runs one method of impl through the chain.
+func call[Req, Resp any](ctx context.Context, s *intercepted, method string, req *Req, fn func(context.Context, *Req) (*Resp, error)) (*Resp, error) {
+	info := &grpc.UnaryServerInfo{Server: s.impl, FullMethod: method}
+	resp, err := s.chain(ctx, req, info, func(ctx context.Context, r any) (any, error) { return fn(ctx, r.(*Req)) })
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*Resp), nil
+}
+
+func (s *intercepted) ListCourses(ctx context.Context, req *contentv1.ListCoursesRequest) (*contentv1.ListCoursesResponse, error) {
+	return call(ctx, s, contentv1.ContentTransferService_ListCourses_FullMethodName, req, s.impl.ListCourses)
+}
+
+func (s *intercepted) ExportCourse(ctx context.Context, req *contentv1.ExportCourseRequest) (*contentv1.ExportCourseResponse, error) {
+	return call(ctx, s, contentv1.ContentTransferService_ExportCourse_FullMethodName, req, s.impl.ExportCourse)
+}
+
+func (s *intercepted) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {
+	return call(ctx, s, contentv1.ContentTransferService_AnalyzeImport_FullMethodName, req, s.impl.AnalyzeImport)
+}
+
+func (s *intercepted) ApplyImport(ctx context.Context, req *contentv1.ApplyImportRequest) (*contentv1.ApplyImportResponse, error) {
+	return call(ctx, s, contentv1.ContentTransferService_ApplyImport_FullMethodName, req, s.impl.ApplyImport)
 }

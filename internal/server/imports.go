@@ -10,20 +10,19 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 )
 
 // importRoutes serve POST /gestor/import/analyze and /apply. The request body is
-// the exported file exactly; it is read, bounded, as bytes and sent over gRPC as
+// the exported file exactly; it is read, bounded, as bytes and passed as
 // file_json, so that the analysis sees the JSON itself: syntax errors with line
 // and column, unknown fields. (The generated handlers would parse it first and
-// lose both.) The call still goes through the gRPC endpoint and its interceptors.
+// lose both.) The call still goes through the interceptor chain.
 type importRoutes struct {
 	mux      *runtime.ServeMux
-	client   contentv1.ContentTransferServiceClient
+	srv      *intercepted
 	maxBytes int
 }
 
@@ -44,25 +43,25 @@ func (rt *importRoutes) register() error {
 
 func (rt *importRoutes) analyze(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	rt.serve(w, r, contentv1.ContentTransferService_AnalyzeImport_FullMethodName, analyzePattern,
-		func(ctx context.Context, raw []byte, opts ...grpc.CallOption) (proto.Message, error) {
-			return rt.client.AnalyzeImport(ctx, &contentv1.AnalyzeImportRequest{
+		func(ctx context.Context, raw []byte) (proto.Message, error) {
+			return rt.srv.AnalyzeImport(ctx, &contentv1.AnalyzeImportRequest{
 				Source: &contentv1.AnalyzeImportRequest_FileJson{FileJson: raw},
-			}, opts...)
+			})
 		})
 }
 
 func (rt *importRoutes) apply(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	rt.serve(w, r, contentv1.ContentTransferService_ApplyImport_FullMethodName, applyPattern,
-		func(ctx context.Context, raw []byte, opts ...grpc.CallOption) (proto.Message, error) {
-			return rt.client.ApplyImport(ctx, &contentv1.ApplyImportRequest{
+		func(ctx context.Context, raw []byte) (proto.Message, error) {
+			return rt.srv.ApplyImport(ctx, &contentv1.ApplyImportRequest{
 				Source:         &contentv1.ApplyImportRequest_FileJson{FileJson: raw},
 				IdempotencyKey: r.Header.Get("Idempotency-Key"),
 				ExpectedDigest: r.Header.Get("If-Match"),
-			}, opts...)
+			})
 		})
 }
 
-type rawCall func(ctx context.Context, raw []byte, opts ...grpc.CallOption) (proto.Message, error)
+type rawCall func(ctx context.Context, raw []byte) (proto.Message, error)
 
 func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pattern string, call rawCall) {
 	if status, body, ok := checkContentType(r); !ok {
@@ -85,14 +84,18 @@ func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pa
 		return
 	}
 	_, outbound := runtime.MarshalerForRequest(rt.mux, r)
-	ctx, err := runtime.AnnotateContext(r.Context(), rt.mux, r, method, runtime.WithHTTPPathPattern(pattern))
+	// As the generated in-process handlers do: the HTTP headers become incoming
+	// metadata (authorization among them), and a transport stream collects the
+	// handler's response headers.
+	ctx, err := runtime.AnnotateIncomingContext(r.Context(), rt.mux, r, method, runtime.WithHTTPPathPattern(pattern))
 	if err != nil {
 		runtime.HTTPError(r.Context(), rt.mux, outbound, w, r, err)
 		return
 	}
-	var header, trailer metadata.MD
-	resp, err := call(ctx, raw, grpc.Header(&header), grpc.Trailer(&trailer))
-	ctx = runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{HeaderMD: header, TrailerMD: trailer})
+	stream := &runtime.ServerTransportStream{}
+	ctx = grpc.NewContextWithServerTransportStream(ctx, stream)
+	resp, err := call(ctx, raw)
+	ctx = runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{HeaderMD: stream.Header(), TrailerMD: stream.Trailer()})
 	if err != nil {
 		runtime.HTTPError(ctx, rt.mux, outbound, w, r, err)
 		return

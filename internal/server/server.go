@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -52,15 +50,14 @@ const grpcEnvelopeBytes = 64 << 10
 
 // Server is the gRPC server and the REST gateway in front of it.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	db       Pinger
-	health   *health.Server
-	grpc     *grpc.Server
-	http     *http.Server
-	grpcLis  net.Listener
-	httpLis  net.Listener
-	loopback *grpc.ClientConn
+	cfg     Config
+	log     *slog.Logger
+	db      Pinger
+	health  *health.Server
+	grpc    *grpc.Server
+	http    *http.Server
+	grpcLis net.Listener
+	httpLis net.Listener
 }
 
 // New listens on both addresses and wires the servers; Serve starts them.
@@ -68,7 +65,9 @@ func New(ctx context.Context, cfg Config, svc *transfer.Service, authn *auth.Aut
 	s := &Server{cfg: cfg, log: log, db: db, health: health.NewServer()}
 	// Not serving until the first database check says otherwise.
 	s.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
-	s.grpc = newGRPCServer(svc, authn, s.health, log, cfg)
+	impl := &contentTransfer{svc: svc}
+	chain := unaryChain(authn, log, cfg)
+	s.grpc = newGRPCServer(impl, chain, authn, s.health, cfg)
 
 	var err error
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -78,17 +77,7 @@ func New(ctx context.Context, cfg Config, svc *transfer.Service, authn *auth.Aut
 		s.grpcLis.Close()
 		return nil, fmt.Errorf("listen HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
-	// The gateway is a gRPC client of this very server, so that the interceptor
-	// chain runs for REST calls too. Responses come from ourselves: no size cap.
-	s.loopback, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes)),
-	)
-	if err != nil {
-		s.closeListeners()
-		return nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
-	}
-	gateway, err := newGateway(ctx, s.loopback, log, cfg.MaxRequestBytes)
+	gateway, err := newGateway(ctx, newIntercepted(impl, chain), log, cfg.MaxRequestBytes)
 	if err != nil {
 		s.closeListeners()
 		return nil, err
@@ -182,7 +171,6 @@ func (s *Server) shutdown() {
 		s.log.Warn("gRPC drain cut short")
 		s.grpc.Stop()
 	}
-	s.loopback.Close()
 	s.log.Info("stopped")
 }
 
@@ -220,14 +208,4 @@ func (s *Server) checkReadiness(ctx context.Context) {
 func (s *Server) closeListeners() {
 	s.grpcLis.Close()
 	s.httpLis.Close()
-}
-
-// dialTarget turns a listen address into one a client can dial: an unspecified
-// host (":9090", "[::]:9090") becomes loopback.
-func dialTarget(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return addr.String()
-	}
-	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 }

@@ -20,6 +20,15 @@ func (s *Store) RecordAudit(ctx context.Context, e *transfer.AuditEntry) error {
 	return dbError(insertAudit(ctx, s.pool, e))
 }
 
+const sqlInsertAudit = `
+INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, outcome, details)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+// AuditStatement is the INSERT that records an audit entry ($1 actor id, $2
+// email, $3 action, $4 target type, $5 target id, $6 outcome, $7 details): what a
+// benchmark replays beside an export's reads, since every export writes one.
+func AuditStatement() string { return sqlInsertAudit }
+
 func insertAudit(ctx context.Context, db execer, e *transfer.AuditEntry) error {
 	details := e.Details
 	if details == nil {
@@ -29,9 +38,7 @@ func insertAudit(ctx context.Context, db execer, e *transfer.AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, `
-INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, outcome, details)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	_, err = db.Exec(ctx, sqlInsertAudit,
 		e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, e.Outcome, json.RawMessage(raw))
 	if err != nil {
 		return fmt.Errorf("write audit: %w", err)

@@ -742,23 +742,3 @@ func TestTypedAndJSONInputsAgree(t *testing.T) {
 		t.Errorf("(-json +typed):\n%s", diff)
 	}
 }
-
-func TestApplyStatementCountDoesNotGrowWithCourseSize(t *testing.T) {
-	t.Parallel()
-	// Each file into its own empty database; both fill every content table.
-	count := func(file []byte) int64 {
-		t.Helper()
-		pool, counter := countingPool(t)
-		if _, err := newService(pool).ApplyImport(context.Background(), raw(file), "chave", ""); err != nil {
-			t.Fatal(err)
-		}
-		return counter.n.Load()
-	}
-	small := mutateDemo(t, func(d map[string]any) { // one module with one lesson
-		at(d, "course")["modules"] = at(d, "course")["modules"].([]any)[:1]
-		at(d, "course", "modules", 0)["lessons"] = at(d, "course", "modules", 0)["lessons"].([]any)[:1]
-	})
-	if a, b := count(small), count(demo.File); a != b {
-		t.Fatalf("apply of the small course ran %d statements, of the larger one %d: it must not grow", a, b)
-	}
-}
