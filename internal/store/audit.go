@@ -29,18 +29,31 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`
 // benchmark replays beside an export's reads, since every export writes one.
 func AuditStatement() string { return sqlInsertAudit }
 
-func insertAudit(ctx context.Context, db execer, e *transfer.AuditEntry) error {
+// sqlInsertAuditIfCourse records an export ($1..$7 as sqlInsertAudit) only if
+// the course $8 exists; it follows the export's snapshot in the same batch.
+const sqlInsertAuditIfCourse = `
+INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, outcome, details)
+SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM courses WHERE id = $8)`
+
+// auditArgs are the parameters $1..$7 of an audit INSERT.
+func auditArgs(e *transfer.AuditEntry) ([]any, error) {
 	details := e.Details
 	if details == nil {
 		details = map[string]any{}
 	}
 	raw, err := json.Marshal(details)
 	if err != nil {
+		return nil, err
+	}
+	return []any{e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, e.Outcome, json.RawMessage(raw)}, nil
+}
+
+func insertAudit(ctx context.Context, db execer, e *transfer.AuditEntry) error {
+	args, err := auditArgs(e)
+	if err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, sqlInsertAudit,
-		e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, e.Outcome, json.RawMessage(raw))
-	if err != nil {
+	if _, err := db.Exec(ctx, sqlInsertAudit, args...); err != nil {
 		return fmt.Errorf("write audit: %w", err)
 	}
 	return nil

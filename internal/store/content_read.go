@@ -9,6 +9,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // The export reads one statement per content table, all sent in a single batch
@@ -97,20 +98,25 @@ var exportStatements = []string{
 func ExportStatements() []string { return append([]string(nil), exportStatements...) }
 
 // ReadCourse reads a course and all its transferable content from one consistent
-// snapshot. User data (progress, attempts, certificates, tickets, assignments,
+// snapshot, and records audit (when not nil) if the course exists, in the same
+// round trip. User data (progress, attempts, certificates, tickets, assignments,
 // audit logs) is never read.
-func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID) (*contentv1.Course, error) {
-	var course *contentv1.Course
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
-		var err error
-		course, err = readCourse(ctx, tx, id)
-		return err
-	})
+func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, audit *transfer.AuditEntry) (*contentv1.Course, error) {
+	course, err := readCourse(ctx, s.pool, id, audit)
 	if err != nil {
-		return nil, err
+		return nil, dbError(err)
 	}
 	return course, nil
 }
+
+// batchSender is a pool or a connection.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// snapshotBegin opens the export's snapshot: REPEATABLE READ, so that every
+// statement sees the same state of a course being edited; read-only.
+const snapshotBegin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
 
 // courseReader appends the rows of each statement to the entities read before it.
 type courseReader struct {
@@ -122,7 +128,10 @@ type courseReader struct {
 	bankQuestions map[string]*contentv1.BankQuestion
 }
 
-func readCourse(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*contentv1.Course, error) {
+// readCourse sends the snapshot's BEGIN, the statements and its COMMIT as one
+// pipelined batch: one round trip for the whole export. On an error the
+// connection is left in a failed transaction, which the pool discards.
+func readCourse(ctx context.Context, db batchSender, id uuid.UUID, audit *transfer.AuditEntry) (*contentv1.Course, error) {
 	r := &courseReader{
 		course:        &contentv1.Course{},
 		modules:       map[string]*contentv1.Module{},
@@ -136,11 +145,23 @@ func readCourse(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*contentv1.Course
 		r.scanLink, r.scanCompetency, r.scanBankQuestion, r.scanBankOption, r.scanFAQ,
 	}
 	batch := &pgx.Batch{}
+	batch.Queue(snapshotBegin)
 	for _, sql := range exportStatements {
 		batch.Queue(sql, id)
 	}
-	results := tx.SendBatch(ctx, batch)
+	batch.Queue("COMMIT")
+	if audit != nil {
+		args, err := auditArgs(audit)
+		if err != nil {
+			return nil, err
+		}
+		batch.Queue(sqlInsertAuditIfCourse, append(args, id)...)
+	}
+	results := db.SendBatch(ctx, batch)
 	defer results.Close()
+	if _, err := results.Exec(); err != nil {
+		return nil, fmt.Errorf("begin snapshot: %w", err)
+	}
 	for i, scan := range scans {
 		rows, err := results.Query()
 		if err != nil {
@@ -160,6 +181,14 @@ func readCourse(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*contentv1.Course
 		}
 		if i == 0 && n == 0 {
 			return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
+		}
+	}
+	if _, err := results.Exec(); err != nil {
+		return nil, fmt.Errorf("commit snapshot: %w", err)
+	}
+	if audit != nil {
+		if _, err := results.Exec(); err != nil {
+			return nil, fmt.Errorf("record export: %w", err)
 		}
 	}
 	return r.course, results.Close()

@@ -49,20 +49,6 @@ func dbError(err error) error {
 	return err
 }
 
-// snapshot runs fn in a read-only REPEATABLE READ transaction, so that every query
-// in fn sees the same consistent state of the database.
-func (s *Store) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return fmt.Errorf("begin snapshot: %w", dbError(err))
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return dbError(err)
-	}
-	return dbError(tx.Commit(ctx))
-}
-
 // transactRetries bounds the retries of a transaction that lost a race.
 const transactRetries = 3
 

@@ -24,28 +24,23 @@ type Export struct {
 }
 
 // ExportCourse renders the course with the given id as a transfer file, and
-// records the export, whatever its outcome, in the audit log.
+// records the export, whatever its outcome, in the audit log: a successful one in
+// the same round trip as the read, a failed one after it.
 func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, error) {
-	export, err := s.exportCourse(ctx, courseID)
-	entry := &AuditEntry{Action: ActionExportCourse, TargetType: "course", TargetID: truncate(courseID, 80)}
-	if err := s.audit(ctx, entry, err); err != nil {
-		return nil, err
-	}
-	return export, nil
-}
-
-func (s *Service) exportCourse(ctx context.Context, courseID string) (*Export, error) {
+	entry := &AuditEntry{Action: ActionExportCourse, TargetType: "course", TargetID: truncate(courseID, 80),
+		Actor: ActorFrom(ctx), Outcome: outcome(nil)}
 	id, err := parseCourseID(courseID, "courseId")
 	if err != nil {
-		return nil, err
+		return nil, s.audit(ctx, entry, err)
 	}
-	course, err := s.store.ReadCourse(ctx, id)
+	course, err := s.store.ReadCourse(ctx, id, entry)
 	if err != nil {
 		if errors.Is(err, fault.ErrNotFound) {
-			return nil, fault.New(fault.ErrNotFound, "COURSE_NOT_FOUND", "courseId",
-				fmt.Sprintf("Curso %s não encontrado.", id))
+			err = fault.New(fault.ErrNotFound, "COURSE_NOT_FOUND", "courseId", fmt.Sprintf("Curso %s não encontrado.", id))
+		} else {
+			err = fmt.Errorf("export course %s: %w", id, err)
 		}
-		return nil, fmt.Errorf("export course %s: %w", id, err)
+		return nil, s.audit(ctx, entry, err)
 	}
 	now := s.now().Truncate(time.Second)
 	file := &contentv1.CourseExport{

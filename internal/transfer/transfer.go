@@ -24,8 +24,9 @@ type ContentStore interface {
 	// starting after q.After when set.
 	ListCourses(ctx context.Context, q CourseQuery) ([]*contentv1.CourseSummary, error)
 	// ReadCourse returns the course with all its transferable content, read from
-	// one consistent snapshot. It fails with fault.ErrNotFound for an unknown id.
-	ReadCourse(ctx context.Context, id uuid.UUID) (*contentv1.Course, error)
+	// one consistent snapshot, and records audit (when not nil) along with it if
+	// the course exists. It fails with fault.ErrNotFound for an unknown id.
+	ReadCourse(ctx context.Context, id uuid.UUID, audit *AuditEntry) (*contentv1.Course, error)
 }
 
 // CourseQuery selects courses for ListCourses.
