@@ -197,15 +197,19 @@ func gen(args []string) error {
 	if err != nil {
 		return err
 	}
-	file, err := exportfile.Marshal(coursegen.Generate(cfg.Shape, cfg.Seed))
+	file := coursegen.Generate(cfg.Shape, cfg.Seed)
+	if cfg.Out == "-" {
+		return exportfile.Write(os.Stdout, file)
+	}
+	out, err := os.Create(cfg.Out)
 	if err != nil {
 		return err
 	}
-	if cfg.Out == "-" {
-		_, err = os.Stdout.Write(file)
+	if err := exportfile.Write(out, file); err != nil {
+		out.Close()
 		return err
 	}
-	return os.WriteFile(cfg.Out, file, 0o644)
+	return out.Close()
 }
 
 func migrate(ctx context.Context, args []string) error {

@@ -264,10 +264,16 @@ func (r *courseReader) scanQuestion(rows pgx.Rows) error {
 	return nil
 }
 
+// scanOptionRow scans an option row of either table of options.
+func scanOptionRow(rows pgx.Rows) (o *contentv1.Option, questionID string, err error) {
+	o = &contentv1.Option{}
+	err = rows.Scan(&o.Id, &questionID, &o.Position, &o.Text, &o.Correct, &o.Feedback)
+	return o, questionID, err
+}
+
 func (r *courseReader) scanOption(rows pgx.Rows) error {
-	var questionID string
-	o := &contentv1.Option{}
-	if err := rows.Scan(&o.Id, &questionID, &o.Position, &o.Text, &o.Correct, &o.Feedback); err != nil {
+	o, questionID, err := scanOptionRow(rows)
+	if err != nil {
 		return err
 	}
 	q, ok := r.questions[questionID]
@@ -313,9 +319,8 @@ func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanBankOption(rows pgx.Rows) error {
-	var questionID string
-	o := &contentv1.Option{}
-	if err := rows.Scan(&o.Id, &questionID, &o.Position, &o.Text, &o.Correct, &o.Feedback); err != nil {
+	o, questionID, err := scanOptionRow(rows)
+	if err != nil {
 		return err
 	}
 	q, ok := r.bankQuestions[questionID]

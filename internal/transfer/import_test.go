@@ -15,7 +15,9 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -740,5 +742,24 @@ func TestTypedAndJSONInputsAgree(t *testing.T) {
 	}
 	if diff := cmp.Diff(fromJSON, typed, protocmp.Transform()); diff != "" {
 		t.Errorf("(-json +typed):\n%s", diff)
+	}
+}
+
+func TestGeneratedCoursesAreCleanFiles(t *testing.T) {
+	t.Parallel()
+	svc := newService(pgtest.NewDB(t))
+	for _, shape := range []coursegen.Shape{coursegen.S, coursegen.M} {
+		file, err := exportfile.Marshal(coursegen.Generate(shape, 9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		report, err := svc.AnalyzeImport(context.Background(), raw(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !report.GetOk() || len(report.GetWarnings()) != 0 {
+			t.Errorf("a generated %d-module course: ok=%v, errors %v, warnings %v",
+				shape.Modules, report.GetOk(), codesOf(report.GetErrors()), codesOf(report.GetWarnings()))
+		}
 	}
 }
