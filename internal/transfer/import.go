@@ -349,10 +349,3 @@ func humanBytes(n int) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
-
-func (f *findings) clone() *findings {
-	c := *f
-	c.errors.items = append([]*contentv1.Finding(nil), f.errors.items...)
-	c.warnings.items = append([]*contentv1.Finding(nil), f.warnings.items...)
-	return &c
-}

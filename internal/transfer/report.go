@@ -48,3 +48,11 @@ func (f *findings) errorf(code, path, format string, args ...any) {
 func (f *findings) warnf(code, path, format string, args ...any) {
 	f.warnings.add(code, path, format, args...)
 }
+
+// clone copies the lists, so that a transaction attempt adds to its own copy.
+func (f *findings) clone() *findings {
+	c := *f
+	c.errors.items = append([]*contentv1.Finding(nil), f.errors.items...)
+	c.warnings.items = append([]*contentv1.Finding(nil), f.warnings.items...)
+	return &c
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -61,7 +62,7 @@ func validate(file *contentv1.CourseExport, f *findings) {
 		v.competencies[comp.GetId()] = comp.GetCode()
 	}
 
-	v.positions("course.modules", "os módulos do curso", modulePositions(c.GetModules()))
+	v.positions("course.modules", "os módulos do curso", positionsOf(c.GetModules(), (*contentv1.Module).GetPosition))
 	for i, m := range c.GetModules() {
 		v.module(m, fmt.Sprintf("course.modules[%d]", i))
 	}
@@ -96,15 +97,13 @@ func validate(file *contentv1.CourseExport, f *findings) {
 		v.positions("course.questionBank", fmt.Sprintf("as questões do banco da competência %q", v.competencies[compID]), byCompetency[compID])
 	}
 
-	faqPositions := make([]int32, 0, len(c.GetFaq()))
 	for i, e := range c.GetFaq() {
 		p := fmt.Sprintf("course.faq[%d]", i)
 		v.id(e.GetId(), p+".id")
 		v.required(e.GetQuestion(), p+".question", maxShortTextLen, "a pergunta do FAQ")
 		v.text(e.GetAnswer(), p+".answer", maxTextLen)
-		faqPositions = append(faqPositions, e.GetPosition())
 	}
-	v.positions("course.faq", "as perguntas do FAQ", faqPositions)
+	v.positions("course.faq", "as perguntas do FAQ", positionsOf(c.GetFaq(), (*contentv1.FaqEntry).GetPosition))
 }
 
 func (v *validator) module(m *contentv1.Module, p string) {
@@ -115,7 +114,7 @@ func (v *validator) module(m *contentv1.Module, p string) {
 	if len(m.GetLessons()) == 0 {
 		v.f.warnf("EMPTY_MODULE", p+".lessons", "O módulo %q não tem aulas.", m.GetTitle())
 	}
-	v.positions(p+".lessons", "as aulas d"+name, lessonPositions(m.GetLessons()))
+	v.positions(p+".lessons", "as aulas d"+name, positionsOf(m.GetLessons(), (*contentv1.Lesson).GetPosition))
 	for i, l := range m.GetLessons() {
 		v.lesson(l, fmt.Sprintf("%s.lessons[%d]", p, i), m.GetTitle())
 	}
@@ -151,10 +150,8 @@ func (v *validator) lesson(l *contentv1.Lesson, p, moduleTitle string) {
 }
 
 func (v *validator) quizzes(quizzes []*contentv1.Quiz, p, owner string) {
-	positions := make([]int32, 0, len(quizzes))
 	for i, q := range quizzes {
 		qp := fmt.Sprintf("%s[%d]", p, i)
-		positions = append(positions, q.GetPosition())
 		v.id(q.GetId(), qp+".id")
 		v.required(q.GetTitle(), qp+".title", maxTitleLen, "o título do quiz de "+owner)
 		name := fmt.Sprintf("o quiz %q", truncate(q.GetTitle(), 60))
@@ -164,17 +161,15 @@ func (v *validator) quizzes(quizzes []*contentv1.Quiz, p, owner string) {
 		if len(q.GetQuestions()) == 0 {
 			v.f.warnf("QUIZ_WITHOUT_QUESTIONS", qp+".questions", "O quiz %q não tem questões.", q.GetTitle())
 		}
-		qpos := make([]int32, 0, len(q.GetQuestions()))
 		for j, question := range q.GetQuestions() {
 			qqp := fmt.Sprintf("%s.questions[%d]", qp, j)
-			qpos = append(qpos, question.GetPosition())
 			v.id(question.GetId(), qqp+".id")
 			v.question(question.GetType(), question.GetText(), question.GetExplanation(), question.GetOptions(), qqp,
 				fmt.Sprintf("a questão %d d%s", j+1, name))
 		}
-		v.positions(qp+".questions", "as questões d"+name, qpos)
+		v.positions(qp+".questions", "as questões d"+name, positionsOf(q.GetQuestions(), (*contentv1.Question).GetPosition))
 	}
-	v.positions(p, "os quizzes de "+owner, positions)
+	v.positions(p, "os quizzes de "+owner, positionsOf(quizzes, (*contentv1.Quiz).GetPosition))
 }
 
 func (v *validator) question(typ contentv1.QuestionType, text, explanation string, options []*contentv1.Option, p, name string) {
@@ -184,10 +179,8 @@ func (v *validator) question(typ contentv1.QuestionType, text, explanation strin
 		v.f.errorf("QUESTION_TYPE_MISSING", p+".type", "Informe o tipo d%s (SINGLE_CHOICE, MULTIPLE_CHOICE ou TRUE_FALSE).", name)
 	}
 	correct := 0
-	positions := make([]int32, 0, len(options))
 	for i, o := range options {
 		op := fmt.Sprintf("%s.options[%d]", p, i)
-		positions = append(positions, o.GetPosition())
 		v.id(o.GetId(), op+".id")
 		v.required(o.GetText(), op+".text", maxShortTextLen, "o texto de uma opção d"+name)
 		v.text(o.GetFeedback(), op+".feedback", maxShortTextLen)
@@ -201,7 +194,7 @@ func (v *validator) question(typ contentv1.QuestionType, text, explanation strin
 	case correct > 1 && typ != contentv1.QuestionType_QUESTION_TYPE_MULTIPLE_CHOICE:
 		v.f.errorf("TOO_MANY_CORRECT_OPTIONS", p+".options", "%s é de escolha única mas tem %d opções corretas.", capitalize(name), correct)
 	}
-	v.positions(p+".options", "as opções d"+name, positions)
+	v.positions(p+".options", "as opções d"+name, positionsOf(options, (*contentv1.Option).GetPosition))
 }
 
 // id checks that an entity has an id, of sane length, not used before in the file.
@@ -270,20 +263,23 @@ func capitalize(s string) string {
 	return strings.ToUpper(string(r)) + s[n:]
 }
 
-func modulePositions(ms []*contentv1.Module) []int32 {
-	out := make([]int32, len(ms))
-	for i, m := range ms {
-		out[i] = m.GetPosition()
+// positionsOf lists the positions of items, in file order.
+func positionsOf[T any](items []T, pos func(T) int32) []int32 {
+	out := make([]int32, len(items))
+	for i, it := range items {
+		out[i] = pos(it)
 	}
 	return out
 }
 
-func lessonPositions(ls []*contentv1.Lesson) []int32 {
-	out := make([]int32, len(ls))
-	for i, l := range ls {
-		out[i] = l.GetPosition()
+// sortedKeys returns the keys of m in order, for deterministic messages.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	return out
+	sort.Strings(keys)
+	return keys
 }
 
 // normalizePositions renumbers every ordered list of c 1..n, ordered by position
