@@ -15,15 +15,16 @@ import (
 // native rows (external_id and import_batch_id null).
 type provenance struct {
 	batchID pgtype.UUID
-	// externalID returns the id a written row had in its source file, or nil.
-	externalID func(id string) *string
+	// externalIDs maps the id of a written row to its id in the source file.
+	externalIDs map[string]string
 }
 
+// external is the file id of the row with this id, or nil.
 func (p provenance) external(id string) *string {
-	if p.externalID == nil {
-		return nil
+	if ext, ok := p.externalIDs[id]; ok {
+		return &ext
 	}
-	return p.externalID(id)
+	return nil
 }
 
 // pgUUID turns an id of the course into the value COPY writes to a uuid column.

@@ -159,13 +159,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 }
 
 func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error {
-	p := provenance{batchID: pgtype.UUID{Bytes: batchID, Valid: true}, externalID: func(id string) *string {
-		if ext, ok := externalIDs[id]; ok {
-			return &ext
-		}
-		return nil
-	}}
-	return writeCourse(ctx, t.tx, c, p)
+	return writeCourse(ctx, t.tx, c, provenance{batchID: pgtype.UUID{Bytes: batchID, Valid: true}, externalIDs: externalIDs})
 }
 
 func (t *importTx) WriteAudit(ctx context.Context, e *transfer.AuditEntry) error {
