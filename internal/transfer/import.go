@@ -206,15 +206,15 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
 			"O arquivo mudou desde a análise (o digest não confere). Analise o arquivo novamente antes de aplicar.")
 	}
-	// From here on the course is prepared in place rather than copied (it can be
-	// as large as the file): positions normalised, new ids assigned once, so that
-	// a transaction that runs again starts from the same ids.
-	course := file.GetCourse()
-	if course == nil {
-		course = &contentv1.Course{}
+	// A valid file (validate guarantees it has a course) is prepared in place
+	// rather than copied, since it can be as large as the file: positions
+	// normalised, new ids assigned once, so that a transaction that runs again
+	// starts from the same ids. A file with errors is never written.
+	var prepared *importCourse
+	if static.errors.empty() {
+		normalizePositions(file.GetCourse())
+		prepared = prepareImport(file.GetCourse())
 	}
-	normalizePositions(course)
-	prepared := prepareImport(course)
 
 	var res *importResult
 	err = s.store.Import(ctx, opt.dryRun, func(tx ImportTx) error {
@@ -243,9 +243,9 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		}
 		report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest}
 		res = &importResult{report: report}
-		if !f.errors.empty() {
+		if prepared == nil {
 			report.Errors, report.Warnings = f.errors.list(), f.warnings.list()
-			return nil // nothing to write
+			return nil // the file has errors: nothing to write
 		}
 		p, err := prepared.plan(ctx, tx, f)
 		if err != nil {
