@@ -70,14 +70,17 @@ func httpStatus(c codes.Code) int {
 	return runtime.HTTPStatusFromCode(c)
 }
 
-func errorBody(s *status.Status) ErrorBody {
-	body := ErrorBody{Code: codeName(s.Code()), Message: s.Message(), Status: codeName(s.Code())}
+// errorBody renders a status; fromService says whether it carried the service's
+// ErrorInfo (else the gateway or gRPC itself raised it).
+func errorBody(s *status.Status) (body ErrorBody, fromService bool) {
+	body = ErrorBody{Code: codeName(s.Code()), Message: s.Message(), Status: codeName(s.Code())}
 	for _, d := range s.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
 			if d.GetDomain() == ErrorDomain {
 				body.Code = d.GetReason()
 				body.Path = d.GetMetadata()["path"]
+				fromService = true
 			}
 		case *contentv1.ImportReport:
 			if report, err := exportfile.MarshalOptions.Marshal(d); err == nil {
@@ -85,7 +88,7 @@ func errorBody(s *status.Status) ErrorBody {
 			}
 		}
 	}
-	return body
+	return body, fromService
 }
 
 func writeError(w http.ResponseWriter, httpCode int, body ErrorBody) {
@@ -104,8 +107,8 @@ func writeError(w http.ResponseWriter, httpCode int, body ErrorBody) {
 func gatewayErrors(log *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		s := status.Convert(err)
-		body := errorBody(s)
-		if !hasErrorInfo(s) && s.Code() == codes.InvalidArgument {
+		body, fromService := errorBody(s)
+		if !fromService && s.Code() == codes.InvalidArgument {
 			// The gateway's own parse errors are English and technical; the detail goes to the log.
 			log.InfoContext(ctx, "rejected request", "path", r.URL.Path, "error", s.Message())
 			body.Code = "INVALID_REQUEST"
@@ -125,15 +128,6 @@ func wwwAuthenticate(code string) string {
 		return `Bearer realm="contentd"`
 	}
 	return fmt.Sprintf(`Bearer realm="contentd", error="invalid_token", error_description=%q`, code)
-}
-
-func hasErrorInfo(s *status.Status) bool {
-	for _, d := range s.Details() {
-		if _, ok := d.(*errdetails.ErrorInfo); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // routingErrors answers unknown routes and wrong methods in the same JSON shape.
