@@ -8,8 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
-	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // isPublic says which methods need no token: health checks and reflection, so that
@@ -31,7 +31,7 @@ func authenticate(ctx context.Context, a *auth.Authenticator) (context.Context, 
 	if err != nil {
 		return ctx, err
 	}
-	return transfer.WithActor(ctx, transfer.Actor{ID: p.Subject, Email: p.Email}), nil
+	return audit.WithActor(ctx, audit.Actor{ID: p.Subject, Email: p.Email}), nil
 }
 
 func authUnaryInterceptor(a *auth.Authenticator) grpc.UnaryServerInterceptor {

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // execer is what a pool and a transaction share.
@@ -16,7 +15,7 @@ type execer interface {
 }
 
 // RecordAudit writes an audit log entry on its own.
-func (s *Store) RecordAudit(ctx context.Context, e *transfer.AuditEntry) error {
+func (s *Store) RecordAudit(ctx context.Context, e *audit.Entry) error {
 	return dbError(insertAudit(ctx, s.pool, e))
 }
 
@@ -36,7 +35,7 @@ INSERT INTO audit_logs (actor_id, actor_email, action, target_type, target_id, o
 SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM courses WHERE id = $8)`
 
 // auditArgs are the parameters $1..$7 of an audit INSERT.
-func auditArgs(e *transfer.AuditEntry) ([]any, error) {
+func auditArgs(e *audit.Entry) ([]any, error) {
 	details := e.Details
 	if details == nil {
 		details = map[string]any{}
@@ -48,7 +47,7 @@ func auditArgs(e *transfer.AuditEntry) ([]any, error) {
 	return []any{e.Actor.ID, nullIfEmpty(e.Actor.Email), e.Action, e.TargetType, e.TargetID, e.Outcome, json.RawMessage(raw)}, nil
 }
 
-func insertAudit(ctx context.Context, db execer, e *transfer.AuditEntry) error {
+func insertAudit(ctx context.Context, db execer, e *audit.Entry) error {
 	args, err := auditArgs(e)
 	if err != nil {
 		return err

@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
-	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // The export reads one statement per content table, all sent in a single batch
@@ -98,11 +98,11 @@ var exportStatements = []string{
 func ExportStatements() []string { return append([]string(nil), exportStatements...) }
 
 // ReadCourse reads a course and all its transferable content from one consistent
-// snapshot, and records audit (when not nil) if the course exists, in the same
+// snapshot, and records entry (when not nil) if the course exists, in the same
 // round trip. User data (progress, attempts, certificates, tickets, assignments,
 // audit logs) is never read.
-func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, audit *transfer.AuditEntry) (*contentv1.Course, error) {
-	course, err := readCourse(ctx, s.pool, id, audit)
+func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
+	course, err := readCourse(ctx, s.pool, id, entry)
 	if err != nil {
 		return nil, dbError(err)
 	}
@@ -131,7 +131,7 @@ type courseReader struct {
 // readCourse sends the snapshot's BEGIN, the statements and its COMMIT as one
 // pipelined batch: one round trip for the whole export. On an error the
 // connection is left in a failed transaction, which the pool discards.
-func readCourse(ctx context.Context, db batchSender, id uuid.UUID, audit *transfer.AuditEntry) (*contentv1.Course, error) {
+func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	r := &courseReader{
 		course:        &contentv1.Course{},
 		modules:       map[string]*contentv1.Module{},
@@ -150,8 +150,8 @@ func readCourse(ctx context.Context, db batchSender, id uuid.UUID, audit *transf
 		batch.Queue(sql, id)
 	}
 	batch.Queue("COMMIT")
-	if audit != nil {
-		args, err := auditArgs(audit)
+	if entry != nil {
+		args, err := auditArgs(entry)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func readCourse(ctx context.Context, db batchSender, id uuid.UUID, audit *transf
 	if _, err := results.Exec(); err != nil {
 		return nil, fmt.Errorf("commit snapshot: %w", err)
 	}
-	if audit != nil {
+	if entry != nil {
 		if _, err := results.Exec(); err != nil {
 			return nil, fmt.Errorf("record export: %w", err)
 		}

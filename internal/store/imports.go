@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
@@ -162,7 +163,7 @@ func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID
 	return writeCourse(ctx, t.tx, c, provenance{batchID: pgtype.UUID{Bytes: batchID, Valid: true}, externalIDs: externalIDs})
 }
 
-func (t *importTx) WriteAudit(ctx context.Context, e *transfer.AuditEntry) error {
+func (t *importTx) WriteAudit(ctx context.Context, e *audit.Entry) error {
 	return insertAudit(ctx, t.tx, e)
 }
 

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
@@ -27,8 +28,8 @@ type Export struct {
 // records the export, whatever its outcome, in the audit log: a successful one in
 // the same round trip as the read, a failed one after it.
 func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, error) {
-	entry := &AuditEntry{Action: ActionExportCourse, TargetType: "course", TargetID: truncate(courseID, 80),
-		Actor: ActorFrom(ctx), Outcome: outcome(nil)}
+	entry := &audit.Entry{Action: ActionExportCourse, TargetType: "course", TargetID: truncate(courseID, 80),
+		Actor: audit.ActorFrom(ctx), Outcome: audit.Outcome(nil)}
 	id, err := parseCourseID(courseID, "courseId")
 	if err != nil {
 		return nil, s.audit(ctx, entry, err)

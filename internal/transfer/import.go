@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
@@ -46,14 +47,14 @@ type ImportTx interface {
 	// new id to file id).
 	WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error
 	// WriteAudit records an audit log entry.
-	WriteAudit(ctx context.Context, e *AuditEntry) error
+	WriteAudit(ctx context.Context, e *audit.Entry) error
 }
 
 // ImportBatch is one applied import.
 type ImportBatch struct {
 	ID             uuid.UUID
 	CreatedAt      time.Time
-	Actor          Actor
+	Actor          audit.Actor
 	Digest         string
 	Counts         []byte // protojson of ImportCounts
 	IdempotencyKey string
@@ -75,37 +76,6 @@ type ExistingBankQuestion struct {
 	Text         string
 }
 
-// AuditEntry is one audit log row.
-type AuditEntry struct {
-	Actor      Actor
-	Action     string
-	TargetType string
-	TargetID   string
-	Outcome    string
-	Details    map[string]any
-}
-
-// Actor is who asks for an operation.
-type Actor struct {
-	ID    string
-	Email string
-}
-
-type actorKey struct{}
-
-// WithActor returns a context that carries the actor of the request.
-func WithActor(ctx context.Context, a Actor) context.Context {
-	return context.WithValue(ctx, actorKey{}, a)
-}
-
-// ActorFrom returns the actor of the request, or "anonymous".
-func ActorFrom(ctx context.Context) Actor {
-	if a, ok := ctx.Value(actorKey{}).(Actor); ok && a.ID != "" {
-		return a
-	}
-	return Actor{ID: "anonymous"}
-}
-
 // ImportInput is a file to analyse or apply: the JSON bytes (Raw) or a parsed
 // message. A message is consumed: the import rewrites its ids and positions in
 // place rather than copy what can be a very large course.
@@ -120,7 +90,7 @@ type ImportInput struct {
 // error carrying the report.
 func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (*contentv1.ImportReport, error) {
 	res, err := s.runImport(ctx, in, importOptions{dryRun: true})
-	entry := &AuditEntry{Action: ActionAnalyzeImport, TargetType: "file", Details: map[string]any{}}
+	entry := &audit.Entry{Action: ActionAnalyzeImport, TargetType: "file", Details: map[string]any{}}
 	if res != nil {
 		entry.TargetID = res.report.GetDigest()
 		entry.Details = map[string]any{"digest": res.report.GetDigest(), "ok": res.report.GetOk(),
@@ -147,7 +117,7 @@ func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKe
 	if err == nil && !res.replayed {
 		return res.response, nil // audited inside the import's own transaction
 	}
-	entry := &AuditEntry{Action: ActionApplyImport, TargetType: "file", Details: map[string]any{}}
+	entry := &audit.Entry{Action: ActionApplyImport, TargetType: "file", Details: map[string]any{}}
 	if res != nil {
 		entry.TargetID = res.report.GetDigest()
 		entry.Details["digest"] = res.report.GetDigest()
@@ -281,7 +251,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 
 // write records the batch, the course and the audit entry.
 func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *importPlan, resp *contentv1.ApplyImportResponse, digest, key string) error {
-	actor := ActorFrom(ctx)
+	actor := audit.ActorFrom(ctx)
 	counts, err := protojson.Marshal(p.counts)
 	if err != nil {
 		return err
@@ -300,7 +270,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	if err := tx.WriteCourse(ctx, p.course, p.batchID, ic.externalIDs); err != nil {
 		return err
 	}
-	return tx.WriteAudit(ctx, &AuditEntry{
+	return tx.WriteAudit(ctx, &audit.Entry{
 		Actor: actor, Action: ActionApplyImport, TargetType: "course", TargetID: courseID.String(), Outcome: "OK",
 		Details: map[string]any{"importBatchId": p.batchID.String(), "digest": digest, "sourceCourseId": ic.sourceID},
 	})

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/exportfile"
@@ -339,7 +340,7 @@ func TestApplyImportCreatesADraftWithNewIDs(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	svc := newService(pool)
-	ctx := transfer.WithActor(context.Background(), transfer.Actor{ID: "user-42", Email: "gestora@example.com"})
+	ctx := audit.WithActor(context.Background(), audit.Actor{ID: "user-42", Email: "gestora@example.com"})
 	resp, err := svc.ApplyImport(ctx, raw(demo.File), "", "")
 	if err != nil {
 		t.Fatal(err)

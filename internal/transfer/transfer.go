@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/audit"
 )
 
 // FormatVersion is the version of the transfer file format this service writes.
@@ -26,7 +27,7 @@ type ContentStore interface {
 	// ReadCourse returns the course with all its transferable content, read from
 	// one consistent snapshot, and records audit (when not nil) along with it if
 	// the course exists. It fails with fault.ErrNotFound for an unknown id.
-	ReadCourse(ctx context.Context, id uuid.UUID, audit *AuditEntry) (*contentv1.Course, error)
+	ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error)
 }
 
 // CourseQuery selects courses for ListCourses.
@@ -50,7 +51,7 @@ type CourseCursor struct {
 type Store interface {
 	ContentStore
 	ImportStore
-	Auditor
+	audit.Recorder
 }
 
 // Config describes this service instance.
