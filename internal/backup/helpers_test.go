@@ -1,0 +1,166 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/backupdest"
+	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/integrity"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
+	"github.com/educacao-continuada/content-transfer/internal/pgtools"
+	"github.com/educacao-continuada/content-transfer/internal/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// password is put in every connection URL (the test cluster trusts everyone):
+// it must never show in a manifest, a log line or an error.
+const password = "s3gredo-de-teste"
+
+// appScope is the default scope of a backup.
+var appScope = integrity.Scope{Schemas: []string{"public"}}
+
+func open(ctx context.Context, conn pgtools.Conn) (backup.DB, func(), error) {
+	pool, err := pgxpool.New(ctx, conn.URL())
+	if err != nil {
+		return nil, nil, err
+	}
+	return store.New(pool), pool.Close, nil
+}
+
+// logBuffer collects a runner's log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newRunner returns a runner with the machine's PostgreSQL client programs; its
+// logs are checked for the password when the test ends.
+func newRunner(t *testing.T) *backup.Runner {
+	t.Helper()
+	logs := &logBuffer{}
+	t.Cleanup(func() {
+		if strings.Contains(logs.String(), password) {
+			t.Errorf("the logs show the database password:\n%s", logs.String())
+		}
+	})
+	return &backup.Runner{
+		Open: open, Tools: pgtools.DefaultLocator(), Version: "test",
+		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+}
+
+// newDB returns a fresh migrated database with a password in its URL, and a pool on it.
+func newDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
+	t.Helper()
+	raw := strings.Replace(pgtest.NewDBURL(t), "postgres@", "postgres:"+password+"@", 1)
+	conn, err := pgtools.ParseConn(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return conn, pool
+}
+
+// emptyDB returns a database without any table, as a new Supabase project's
+// public schema is.
+func emptyDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
+	t.Helper()
+	conn, pool := newDB(t)
+	exec(t, pool, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`)
+	return conn, pool
+}
+
+// seed loads the demo course, users and certificates.
+func seed(t *testing.T, pool *pgxpool.Pool, users int) {
+	t.Helper()
+	ctx := context.Background()
+	course, err := demo.Course()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.New(pool).SeedCourse(ctx, course); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, pool, fmt.Sprintf(`INSERT INTO users (email, full_name) SELECT 'aluno'||i||'@example.com', 'Aluno '||i FROM generate_series(1, %d) i`, users))
+	exec(t, pool, `INSERT INTO certificates (user_id, course_id, verification_code)
+		SELECT u.id, c.id, 'CERT-'||u.email FROM users u CROSS JOIN courses c WHERE u.email LIKE 'aluno1%'`)
+}
+
+func exec(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// files lists the names in a directory.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func dirDest(t *testing.T) (*backupdest.Dir, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "backups")
+	return backupdest.NewDir(path), path
+}
+
+// fakeTool writes an executable named name into dir that reports version and
+// otherwise runs body.
+func fakeTool(t *testing.T, dir, name, version, body string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("#!/bin/sh\nif [ \"$1\" = --version ]; then echo '%s (PostgreSQL) %s'; exit 0; fi\n%s\n", name, version, body)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func codeOf(err error) string { return backup.CodeOf(err) }
