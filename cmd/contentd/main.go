@@ -1,8 +1,12 @@
 // Command contentd serves the course-transfer API and runs its database chores.
 //
-//	contentd serve       serve gRPC and the REST gateway
-//	contentd migrate     apply pending database migrations
-//	contentd seed-demo   load the demo course (idempotent)
+//	contentd serve          serve gRPC and the REST gateway, and run scheduled backups
+//	contentd migrate        apply pending database migrations (-backup-first)
+//	contentd backup         back up the database (backup list, backup verify)
+//	contentd restore        restore a backup into another database
+//	contentd integrity      count rows, check foreign keys, compare databases
+//	contentd release-check  the pre-release checklist
+//	contentd seed-demo      load the demo course (idempotent)
 //	contentd dev-token   print a gestor token signed with SUPABASE_JWT_SECRET
 //	contentd gen         write a generated course file (for benchmarks and tests)
 //	contentd version     print the version
@@ -19,15 +23,18 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+	_ "time/tzdata" // BACKUP_TZ must work in a container without tzdata
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/backupdest"
 	"github.com/educacao-continuada/content-transfer/internal/config"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/exportfile"
-	"github.com/educacao-continuada/content-transfer/internal/migrations"
+	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -39,9 +46,13 @@ var version = "dev"
 const usage = `Usage: contentd <command> [flags]
 
 Commands:
-  serve       serve the transfer API over gRPC and REST
-  migrate     apply pending database migrations
-  seed-demo   load the demo course (does nothing if it is already there)
+  serve          serve the transfer API over gRPC and REST; run scheduled backups (BACKUP_SCHEDULE)
+  migrate        apply pending database migrations; -backup-first takes a backup before
+  backup         back up the database now; 'backup list', 'backup verify NAME|-latest'
+  restore        restore a backup: contentd restore NAME -target-url URL [-clean]
+  integrity      row counts and orphan checks; -compare URL or -manifest FILE
+  release-check  the pre-release checklist: backup, exports, space, test restore in staging
+  seed-demo      load the demo course (does nothing if it is already there)
   dev-token   print a token signed with SUPABASE_JWT_SECRET, for local use
   gen         write a generated course file: -size S|M|L -seed N -o FILE
   version     print the version
@@ -76,6 +87,14 @@ func run(args []string) int {
 		err = serve(ctx, args[1:])
 	case "migrate":
 		err = migrate(ctx, args[1:])
+	case "backup":
+		err = backupCmd(ctx, args[1:])
+	case "restore":
+		err = restoreCmd(ctx, args[1:])
+	case "integrity":
+		err = integrityCmd(ctx, args[1:])
+	case "release-check":
+		err = releaseCheck(ctx, args[1:])
 	case "seed-demo":
 		err = seedDemo(ctx, args[1:])
 	case "dev-token":
@@ -94,7 +113,7 @@ func run(args []string) int {
 	case errors.Is(err, config.ErrHelp):
 		return 0
 	case err != nil:
-		newLogger(slog.LevelInfo).Error("contentd "+args[0]+" failed", "error", err.Error())
+		newLogger(slog.LevelInfo).Error("contentd "+args[0]+" failed", failureAttrs(err)...)
 		return 1
 	}
 	return 0
@@ -130,6 +149,10 @@ func serve(ctx context.Context, args []string) error {
 	defer pool.Close()
 	st := store.New(pool)
 	svc := transfer.New(st, transfer.Config{Version: version, Environment: cfg.Environment, MaxFileBytes: cfg.MaxRequestBytes})
+	backups, scheduler, err := newBackups(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,
@@ -138,12 +161,47 @@ func serve(ctx context.Context, args []string) error {
 		ImportTimeout:     cfg.ImportTimeout,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		ReadinessInterval: cfg.ReadinessInterval,
-	}, svc, authn, st, log)
+	}, server.Services{
+		Transfer:  svc,
+		Backups:   backups,
+		Integrity: &integrity.Service{DB: st, Audit: st, Scope: cfg.Backup.Scope},
+	}, authn, st, log)
 	if err != nil {
 		return err
 	}
+	if scheduler != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); scheduler.Run(ctx) }()
+		defer func() { <-done }() // a backup cut by shutdown records how it ended
+	}
 	log.Info("contentd starting", "version", version, "environment", cfg.Environment)
 	return srv.Serve(ctx)
+}
+
+// newBackups returns what serve knows of backups and, when BACKUP_SCHEDULE is
+// set, the scheduler of its backups.
+func newBackups(ctx context.Context, cfg *config.Serve, st *store.Store, log *slog.Logger) (*backup.Overviewer, *backup.Scheduler, error) {
+	dest, err := backupdest.Open(ctx, cfg.Backup.Dest)
+	if err != nil {
+		return nil, nil, err
+	}
+	overview := &backup.Overviewer{Dest: dest, Keep: cfg.Backup.Keep, Runs: st, Now: time.Now}
+	if cfg.BackupSchedule == "" {
+		return overview, nil, nil
+	}
+	if overview.Schedule, err = backup.ParseSchedule(cfg.BackupSchedule, cfg.BackupTimeZone); err != nil {
+		return nil, nil, fmt.Errorf("BACKUP_SCHEDULE: %w", err)
+	}
+	conn, err := parseConn("BACKUP_DATABASE_URL (or DATABASE_URL)", cfg.Backup.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("scheduled backups", "schedule", cfg.BackupSchedule, "time_zone", cfg.BackupTimeZone,
+		"destination", dest.String(), "keep", cfg.Backup.Keep, "database", conn.String())
+	return overview, &backup.Scheduler{
+		Runner: newRunner(log), Conn: conn, Schedule: overview.Schedule, Log: log,
+		Options: backup.Options{Dest: dest, Scope: cfg.Backup.Scope, Keep: cfg.Backup.Keep},
+	}, nil
 }
 
 // withDatabase runs fn with a small pool on DATABASE_URL, for the subcommands
@@ -210,17 +268,6 @@ func gen(args []string) error {
 		return err
 	}
 	return out.Close()
-}
-
-func migrate(ctx context.Context, args []string) error {
-	return withDatabase(ctx, "migrate", "Applies pending database migrations, each in its own transaction.", args, func(pool *pgxpool.Pool) error {
-		applied, err := migrations.Up(ctx, pool)
-		if err != nil {
-			return err
-		}
-		newLogger(slog.LevelInfo).Info("migrations applied", "versions", applied)
-		return nil
-	})
 }
 
 func seedDemo(ctx context.Context, args []string) error {

@@ -113,7 +113,7 @@ func (r *Runner) ReleaseCheck(ctx context.Context, conn pgtools.Conn, opt Releas
 	} else {
 		c.Backup = res.Manifest
 		c.Items = append(c.Items, CheckItem{Title: itemBackup, Detail: fmt.Sprintf(
-			"%s: %s, SHA-256 %s, verificado por leitura completa (pg_restore).", res.Manifest.File, humanBytes(res.Manifest.SizeBytes), res.Manifest.SHA256)})
+			"%s: %s, SHA-256 %s, verificado por leitura completa (pg_restore).", res.Manifest.File, FormatBytes(res.Manifest.SizeBytes), res.Manifest.SHA256)})
 	}
 	c.Items = append(c.Items, r.exportCourses(ctx, opt, c.Backup))
 	c.Items = append(c.Items, r.checkSpace(ctx, bopt.Dest, c.Backup))
@@ -191,11 +191,11 @@ func (r *Runner) checkSpace(ctx context.Context, dest backupdest.Destination, m 
 	case !ok:
 		item.Status, item.Detail = CheckNotMeasurable, fmt.Sprintf("%s é armazenamento de objetos: o espaço livre não é informado; confira a cota no painel do provedor.", dest)
 	case m == nil:
-		item.Status, item.Detail = CheckFailed, fmt.Sprintf("Sem backup novo para comparar; livres: %s.", humanBytes(free))
+		item.Status, item.Detail = CheckFailed, fmt.Sprintf("Sem backup novo para comparar; livres: %s.", FormatBytes(free))
 	case free < 2*m.SizeBytes:
-		item.Status, item.Detail = CheckFailed, fmt.Sprintf("Livres %s em %s: menos que o dobro do último backup (%s).", humanBytes(free), dest, humanBytes(m.SizeBytes))
+		item.Status, item.Detail = CheckFailed, fmt.Sprintf("Livres %s em %s: menos que o dobro do último backup (%s).", FormatBytes(free), dest, FormatBytes(m.SizeBytes))
 	default:
-		item.Detail = fmt.Sprintf("Livres %s em %s: ao menos o dobro do último backup (%s).", humanBytes(free), dest, humanBytes(m.SizeBytes))
+		item.Detail = fmt.Sprintf("Livres %s em %s: ao menos o dobro do último backup (%s).", FormatBytes(free), dest, FormatBytes(m.SizeBytes))
 	}
 	return item
 }
@@ -207,16 +207,15 @@ func (r *Runner) checkRestore(ctx context.Context, dest backupdest.Destination, 
 		return item
 	}
 	res, err := r.Restore(ctx, dest, m.Name, opt.Staging, RestoreOptions{Clean: true, Protect: opt.Protect})
-	var b strings.Builder
-	if res != nil && res.Comparison != nil {
-		_ = res.Comparison.WriteText(&b, "backup", "staging")
-	}
 	if err != nil {
-		item.Status = CheckFailed
-		item.Detail = strings.TrimSpace(failureDetail(err) + "\n" + b.String())
+		item.Status, item.Detail = CheckFailed, failureDetail(err)
 		return item
 	}
-	item.Detail = fmt.Sprintf("%s restaurado em %s; contagens iguais às do manifesto.\n%s", m.Name, opt.Staging, b.String())
+	item.Detail = fmt.Sprintf("%s restaurado em %s: as %d tabelas têm as contagens do manifesto; versão de migração %d; nenhuma linha órfã.",
+		m.Name, opt.Staging, len(m.Integrity.Tables), res.Comparison.Actual.MigrationVersion)
+	for _, n := range res.Comparison.Notes {
+		item.Detail += "\nnota: " + n
+	}
 	return item
 }
 
@@ -226,8 +225,8 @@ func failureDetail(err error) string {
 	return FailureMessage(CodeOf(err)) + "\n" + err.Error()
 }
 
-// humanBytes renders a size in binary units.
-func humanBytes(n int64) string {
+// FormatBytes renders a size in binary units ("58.3 KiB").
+func FormatBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -10,6 +10,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/pgtools"
 )
 
@@ -113,6 +114,24 @@ type Overviewer struct {
 	Schedule *Schedule
 	Runs     RunLog
 	Now      func() time.Time
+}
+
+// Run limits of List.
+const (
+	DefaultRunLimit = 20
+	MaxRunLimit     = 100
+)
+
+// List is the Overview of the API: runLimit is checked (0 means the default).
+func (v *Overviewer) List(ctx context.Context, runLimit int) (*Overview, error) {
+	switch {
+	case runLimit == 0:
+		runLimit = DefaultRunLimit
+	case runLimit < 0 || runLimit > MaxRunLimit:
+		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_RUN_LIMIT", "runLimit",
+			fmt.Sprintf("O número de execuções deve estar entre 1 e %d.", MaxRunLimit))
+	}
+	return v.Overview(ctx, runLimit, true)
 }
 
 // Overview lists the destination and the latest runs (up to runLimit). A

@@ -53,6 +53,11 @@ type Serve struct {
 	MaxRequestBytes   int
 	ShutdownTimeout   time.Duration
 	ReadinessInterval time.Duration
+	// BackupSchedule is a cron expression (BACKUP_SCHEDULE) read in
+	// BackupTimeZone (BACKUP_TZ); empty means no scheduled backups.
+	BackupSchedule string
+	BackupTimeZone string
+	Backup         Backup
 }
 
 // Getenv looks up an environment variable; os.Getenv in production.
@@ -81,6 +86,9 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 	fs.StringVar(&c.Auth.RoleClaim, "auth-role-claim", e.str("AUTH_ROLE_CLAIM", "app_metadata.role"), "dotted path of the role claim (env AUTH_ROLE_CLAIM)")
 	roles := fs.String("auth-allowed-roles", e.str("AUTH_ALLOWED_ROLES", "gestor,admin"), "comma-separated roles that may use the service (env AUTH_ALLOWED_ROLES)")
 	fs.DurationVar(&c.Auth.Leeway, "auth-leeway", e.duration("AUTH_LEEWAY", 30*time.Second), "clock skew tolerated in exp and nbf (env AUTH_LEEWAY)")
+	fs.StringVar(&c.BackupSchedule, "backup-schedule", e.str("BACKUP_SCHEDULE", ""), `when to take backups, a cron expression ("0 3 * * 0": Sundays at 03:00); none when empty (env BACKUP_SCHEDULE)`)
+	fs.StringVar(&c.BackupTimeZone, "backup-tz", e.str("BACKUP_TZ", DefaultBackupTimeZone), "time zone of the backup schedule (env BACKUP_TZ)")
+	finishBackup := backupFlags(fs, e, &c.Backup, "backup-")
 	usage(fs, "serve", "Serves the transfer API over gRPC and REST. Every call but health and reflection needs a\nbearer token: set SUPABASE_JWT_SECRET (HS256), SUPABASE_JWKS_URL (RS256/ES256), or both.")
 	if err := e.err(); err != nil {
 		return nil, err
@@ -93,6 +101,9 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 		return nil, err
 	}
 	c.Database = db
+	if err := finishBackup(getenv); err != nil {
+		return nil, err
+	}
 	c.Auth.JWTSecret = getenv("SUPABASE_JWT_SECRET")
 	c.Auth.AllowedRoles = splitList(*roles)
 	if err := c.Auth.check(); err != nil {
@@ -320,4 +331,17 @@ func LoadGen(args []string) (*Gen, error) {
 	}
 	c.Shape = shape
 	return c, nil
+}
+
+func (e *envReader) boolean(name string, def bool) bool {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.fail(name, v, err)
+		return def
+	}
+	return b
 }

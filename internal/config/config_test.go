@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/educacao-continuada/content-transfer/internal/config"
+	"github.com/educacao-continuada/content-transfer/internal/integrity"
 )
 
 func env(vars map[string]string) config.Getenv {
@@ -44,6 +45,9 @@ func TestLoadServe(t *testing.T) {
 		MaxRequestBytes:   64 << 20,
 		ShutdownTimeout:   3 * time.Second,
 		ReadinessInterval: 5 * time.Second,
+		BackupTimeZone:    "America/Sao_Paulo",
+		Backup: config.Backup{URL: "postgres://x@h/db", Dest: "./backups", Keep: 4,
+			Scope: integrity.Scope{Schemas: []string{"public"}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("LoadServe (-want +got):\n%s", diff)

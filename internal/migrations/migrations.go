@@ -4,6 +4,7 @@ package migrations
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -19,16 +20,11 @@ var files embed.FS
 // Up applies every pending migration, each in its own transaction, and returns the
 // versions it applied.
 func Up(ctx context.Context, pool *pgxpool.Pool) ([]int64, error) {
-	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
-	dir, err := fs.Sub(files, "sql")
+	provider, db, err := newProvider(pool)
 	if err != nil {
 		return nil, err
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, dir)
-	if err != nil {
-		return nil, fmt.Errorf("load migrations: %w", err)
-	}
+	defer db.Close()
 	results, err := provider.Up(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("apply migrations: %w", err)
@@ -38,4 +34,35 @@ func Up(ctx context.Context, pool *pgxpool.Pool) ([]int64, error) {
 		versions = append(versions, r.Source.Version)
 	}
 	return versions, nil
+}
+
+// Pending says whether some migration is not applied yet.
+func Pending(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	provider, db, err := newProvider(pool)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	pending, err := provider.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look for pending migrations: %w", err)
+	}
+	return pending, nil
+}
+
+// newProvider returns goose's provider of the embedded migrations over pool,
+// and the database/sql handle to close after it.
+func newProvider(pool *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	dir, err := fs.Sub(files, "sql")
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, dir)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return provider, db, nil
 }

@@ -166,6 +166,9 @@ func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequ
 	if err := contentv1.RegisterContentTransferServiceHandlerServer(ctx, mux, srv); err != nil {
 		return nil, fmt.Errorf("register gateway: %w", err)
 	}
+	if err := contentv1.RegisterBackupServiceHandlerServer(ctx, mux, srv.backups); err != nil {
+		return nil, fmt.Errorf("register gateway: %w", err)
+	}
 	// Registered last, so they take these routes over from the generated handlers.
 	imports := &importRoutes{mux: mux, srv: srv, maxBytes: maxRequestBytes}
 	if err := imports.register(); err != nil {

@@ -36,8 +36,8 @@ func unaryChain(authn *auth.Authenticator, log *slog.Logger, cfg Config) []grpc.
 
 // newGRPCServer builds the gRPC server: the transfer service behind the
 // interceptor chain, plus health and reflection.
-func newGRPCServer(impl contentv1.ContentTransferServiceServer, chain []grpc.UnaryServerInterceptor, authn *auth.Authenticator,
-	healthSrv *health.Server, cfg Config) *grpc.Server {
+func newGRPCServer(impl contentv1.ContentTransferServiceServer, backups contentv1.BackupServiceServer,
+	chain []grpc.UnaryServerInterceptor, authn *auth.Authenticator, healthSrv *health.Server, cfg Config) *grpc.Server {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes),
 		grpc.ForceServerCodecV2(newFileCodec()),
@@ -45,6 +45,7 @@ func newGRPCServer(impl contentv1.ContentTransferServiceServer, chain []grpc.Una
 		grpc.ChainStreamInterceptor(authStreamInterceptor(authn)),
 	)
 	contentv1.RegisterContentTransferServiceServer(srv, impl)
+	contentv1.RegisterBackupServiceServer(srv, backups)
 	healthpb.RegisterHealthServer(srv, healthSrv)
 	reflection.Register(srv)
 	return srv
@@ -56,12 +57,14 @@ func newGRPCServer(impl contentv1.ContentTransferServiceServer, chain []grpc.Una
 // that would serialise every request and response twice more.
 type intercepted struct {
 	contentv1.UnimplementedContentTransferServiceServer
-	impl  contentv1.ContentTransferServiceServer
-	chain grpc.UnaryServerInterceptor
+	impl    contentv1.ContentTransferServiceServer
+	backups *interceptedBackups
+	chain   grpc.UnaryServerInterceptor
 }
 
-func newIntercepted(impl contentv1.ContentTransferServiceServer, chain []grpc.UnaryServerInterceptor) *intercepted {
-	return &intercepted{impl: impl, chain: composeUnary(chain)}
+func newIntercepted(impl contentv1.ContentTransferServiceServer, backups contentv1.BackupServiceServer, chain []grpc.UnaryServerInterceptor) *intercepted {
+	composed := composeUnary(chain)
+	return &intercepted{impl: impl, chain: composed, backups: &interceptedBackups{impl: backups, chain: composed}}
 }
 
 // composeUnary turns interceptors into one, the first outermost, as
@@ -77,10 +80,11 @@ func composeUnary(chain []grpc.UnaryServerInterceptor) grpc.UnaryServerIntercept
 	}
 }
 
-// call runs one method of impl through the chain.
-func call[Req, Resp any](ctx context.Context, s *intercepted, method string, req *Req, fn func(context.Context, *Req) (*Resp, error)) (*Resp, error) {
-	info := &grpc.UnaryServerInfo{Server: s.impl, FullMethod: method}
-	resp, err := s.chain(ctx, req, info, func(ctx context.Context, r any) (any, error) { return fn(ctx, r.(*Req)) })
+// call runs one method of server through the chain.
+func call[Req, Resp any](ctx context.Context, chain grpc.UnaryServerInterceptor, server any, method string, req *Req,
+	fn func(context.Context, *Req) (*Resp, error)) (*Resp, error) {
+	info := &grpc.UnaryServerInfo{Server: server, FullMethod: method}
+	resp, err := chain(ctx, req, info, func(ctx context.Context, r any) (any, error) { return fn(ctx, r.(*Req)) })
 	if err != nil {
 		return nil, err
 	}
@@ -88,17 +92,32 @@ func call[Req, Resp any](ctx context.Context, s *intercepted, method string, req
 }
 
 func (s *intercepted) ListCourses(ctx context.Context, req *contentv1.ListCoursesRequest) (*contentv1.ListCoursesResponse, error) {
-	return call(ctx, s, contentv1.ContentTransferService_ListCourses_FullMethodName, req, s.impl.ListCourses)
+	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_ListCourses_FullMethodName, req, s.impl.ListCourses)
 }
 
 func (s *intercepted) ExportCourse(ctx context.Context, req *contentv1.ExportCourseRequest) (*contentv1.ExportCourseResponse, error) {
-	return call(ctx, s, contentv1.ContentTransferService_ExportCourse_FullMethodName, req, s.impl.ExportCourse)
+	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_ExportCourse_FullMethodName, req, s.impl.ExportCourse)
 }
 
 func (s *intercepted) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {
-	return call(ctx, s, contentv1.ContentTransferService_AnalyzeImport_FullMethodName, req, s.impl.AnalyzeImport)
+	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_AnalyzeImport_FullMethodName, req, s.impl.AnalyzeImport)
 }
 
 func (s *intercepted) ApplyImport(ctx context.Context, req *contentv1.ApplyImportRequest) (*contentv1.ApplyImportResponse, error) {
-	return call(ctx, s, contentv1.ContentTransferService_ApplyImport_FullMethodName, req, s.impl.ApplyImport)
+	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_ApplyImport_FullMethodName, req, s.impl.ApplyImport)
+}
+
+// interceptedBackups is intercepted for the backup service.
+type interceptedBackups struct {
+	contentv1.UnimplementedBackupServiceServer
+	impl  contentv1.BackupServiceServer
+	chain grpc.UnaryServerInterceptor
+}
+
+func (s *interceptedBackups) ListBackups(ctx context.Context, req *contentv1.ListBackupsRequest) (*contentv1.ListBackupsResponse, error) {
+	return call(ctx, s.chain, s.impl, contentv1.BackupService_ListBackups_FullMethodName, req, s.impl.ListBackups)
+}
+
+func (s *interceptedBackups) GetIntegrityReport(ctx context.Context, req *contentv1.GetIntegrityReportRequest) (*contentv1.GetIntegrityReportResponse, error) {
+	return call(ctx, s.chain, s.impl, contentv1.BackupService_GetIntegrityReport_FullMethodName, req, s.impl.GetIntegrityReport)
 }

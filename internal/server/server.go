@@ -18,6 +18,8 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/gen/openapi"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -44,6 +46,13 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Services are what the servers expose.
+type Services struct {
+	Transfer  *transfer.Service
+	Backups   *backup.Overviewer
+	Integrity *integrity.Service
+}
+
 // grpcEnvelopeBytes is the room a gRPC message needs beyond the file it carries,
 // so that a file just over the limit meets the service's own, clearer refusal.
 const grpcEnvelopeBytes = 64 << 10
@@ -53,6 +62,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	db      Pinger
+	backups *backup.Overviewer
 	health  *health.Server
 	grpc    *grpc.Server
 	http    *http.Server
@@ -61,13 +71,14 @@ type Server struct {
 }
 
 // New listens on both addresses and wires the servers; Serve starts them.
-func New(ctx context.Context, cfg Config, svc *transfer.Service, authn *auth.Authenticator, db Pinger, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, log: log, db: db, health: health.NewServer()}
+func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticator, db Pinger, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, db: db, backups: svcs.Backups, health: health.NewServer()}
 	// Not serving until the first database check says otherwise.
-	s.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
-	impl := &contentTransfer{svc: svc}
+	s.setServing(healthpb.HealthCheckResponse_NOT_SERVING)
+	impl := &contentTransfer{svc: svcs.Transfer}
+	backups := &backupService{backups: svcs.Backups, integrity: svcs.Integrity}
 	chain := unaryChain(authn, log, cfg)
-	s.grpc = newGRPCServer(impl, chain, authn, s.health, cfg)
+	s.grpc = newGRPCServer(impl, backups, chain, authn, s.health, cfg)
 
 	var err error
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -77,7 +88,7 @@ func New(ctx context.Context, cfg Config, svc *transfer.Service, authn *auth.Aut
 		s.grpcLis.Close()
 		return nil, fmt.Errorf("listen HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
-	gateway, err := newGateway(ctx, newIntercepted(impl, chain), log, cfg.MaxRequestBytes)
+	gateway, err := newGateway(ctx, newIntercepted(impl, backups, chain), log, cfg.MaxRequestBytes)
 	if err != nil {
 		s.closeListeners()
 		return nil, err
@@ -99,17 +110,21 @@ func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
 func (s *Server) routes(gateway http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.db.Ping(ctx); err != nil {
 			s.log.WarnContext(ctx, "readiness check failed", "error", err.Error())
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "database": "unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+		body := map[string]any{"status": "ok", "database": "ok"}
+		if s.backups != nil {
+			body["backups"] = s.backupStatus(ctx)
+		}
+		writeJSON(w, http.StatusOK, body)
 	})
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -119,7 +134,7 @@ func (s *Server) routes(gateway http.Handler) http.Handler {
 	return mux
 }
 
-func writeJSON(w http.ResponseWriter, code int, v map[string]string) {
+func writeJSON(w http.ResponseWriter, code int, v map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
@@ -174,11 +189,20 @@ func (s *Server) shutdown() {
 	s.log.Info("stopped")
 }
 
-// serviceName is the gRPC health service name of the transfer service.
-var serviceName = contentv1.ContentTransferService_ServiceDesc.ServiceName
+// serviceNames are the gRPC health service names that follow the database.
+var serviceNames = []string{
+	contentv1.ContentTransferService_ServiceDesc.ServiceName,
+	contentv1.BackupService_ServiceDesc.ServiceName,
+}
 
-// watchReadiness keeps the gRPC health status of the transfer service in step
-// with the database; the overall status ("") stays SERVING while the process runs.
+func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
+	for _, name := range serviceNames {
+		s.health.SetServingStatus(name, st)
+	}
+}
+
+// watchReadiness keeps the gRPC health status of the services in step with the
+// database; the overall status ("") stays SERVING while the process runs.
 func (s *Server) watchReadiness(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ReadinessInterval)
 	defer t.Stop()
@@ -202,7 +226,7 @@ func (s *Server) checkReadiness(ctx context.Context) {
 		}
 		st = healthpb.HealthCheckResponse_NOT_SERVING
 	}
-	s.health.SetServingStatus(serviceName, st)
+	s.setServing(st)
 }
 
 func (s *Server) closeListeners() {

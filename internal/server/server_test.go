@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -29,7 +30,10 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/backupdest"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -53,6 +57,8 @@ type env struct {
 	keys    *testKeys
 	logs    *syncBuffer
 	token   string // the gestor token of conn and of REST calls
+	// backups is the backup destination the server lists.
+	backups backupdest.Destination
 }
 
 // options adjust the server of one test.
@@ -89,13 +95,23 @@ func startWith(t *testing.T, opt options) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: maxRequestBytes})
+	backupDir := filepath.Join(t.TempDir(), "backups")
+	schedule, err := backup.ParseSchedule("0 3 * * 0", "America/Sao_Paulo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs := server.Services{
+		Transfer:  svc,
+		Backups:   &backup.Overviewer{Dest: backupdest.NewDir(backupDir), Keep: 4, Schedule: schedule, Runs: st, Now: time.Now},
+		Integrity: &integrity.Service{DB: st, Audit: st, Scope: integrity.Scope{Schemas: []string{"public"}}},
+	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: maxRequestBytes,
 		RPCTimeout: opt.rpcTimeout, ImportTimeout: opt.importTimeout,
 		ShutdownTimeout: 5 * time.Second, ReadinessInterval: 50 * time.Millisecond,
-	}, svc, authn, st, log)
+	}, svcs, authn, st, log)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -125,7 +141,7 @@ func startWith(t *testing.T, opt options) *env {
 	return &env{
 		pool: pool, conn: conn, client: contentv1.NewContentTransferServiceClient(conn), anon: anon,
 		httpURL: "http://" + srv.HTTPAddr().String(), demoID: course.GetId(), keys: keys, logs: logs,
-		token: token,
+		token: token, backups: svcs.Backups.Dest,
 	}
 }
 
@@ -331,7 +347,7 @@ func TestHealthReflectionAndOpenAPI(t *testing.T) {
 	ctx := context.Background()
 
 	health := healthpb.NewHealthClient(e.conn)
-	for _, svc := range []string{"", contentv1.ContentTransferService_ServiceDesc.ServiceName} {
+	for _, svc := range []string{"", contentv1.ContentTransferService_ServiceDesc.ServiceName, contentv1.BackupService_ServiceDesc.ServiceName} {
 		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 			t.Errorf("health %q = %v, %v; want SERVING", svc, resp, err)
@@ -355,7 +371,7 @@ func TestHealthReflectionAndOpenAPI(t *testing.T) {
 	for _, s := range refl.GetListServicesResponse().GetService() {
 		services[s.GetName()] = true
 	}
-	for _, want := range []string{"educacao.content.v1.ContentTransferService", "grpc.health.v1.Health"} {
+	for _, want := range []string{"educacao.content.v1.ContentTransferService", "educacao.content.v1.BackupService", "grpc.health.v1.Health"} {
 		if !services[want] {
 			t.Errorf("reflection does not list %s: %v", want, services)
 		}
@@ -375,7 +391,8 @@ func TestHealthReflectionAndOpenAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &doc) != nil {
 		t.Fatalf("GET /openapi.json = %d", resp.StatusCode)
 	}
-	for _, p := range []string{"/gestor/courses", "/gestor/export/course/{courseId}", "/gestor/import/analyze", "/gestor/import/apply"} {
+	for _, p := range []string{"/gestor/courses", "/gestor/export/course/{courseId}", "/gestor/import/analyze", "/gestor/import/apply",
+		"/gestor/backups", "/gestor/integrity"} {
 		if _, ok := doc.Paths[p]; !ok {
 			t.Errorf("OpenAPI document lacks %s; has %v", p, doc.Paths)
 		}
