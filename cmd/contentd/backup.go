@@ -81,11 +81,9 @@ func backupCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(slog.LevelInfo)
-	progress, done := terminalProgress("backup")
 	res, err := newRunner(log).Backup(ctx, conn, backup.Options{
-		Dest: dest, Scope: cfg.Scope, Keep: cfg.Keep, Trigger: backup.TriggerManual, Progress: progress,
+		Dest: dest, Scope: cfg.Scope, Keep: cfg.Keep, Trigger: backup.TriggerManual, Progress: terminalProgress("pg_dump"),
 	})
-	done()
 	if err != nil {
 		return err
 	}
@@ -93,23 +91,29 @@ func backupCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-// terminalProgress shows bytes written and time elapsed on standard error when
-// it is a terminal; elsewhere (cron, a CronJob's log) it shows nothing.
-func terminalProgress(what string) (progress func(int64), done func()) {
+// terminalProgress shows the bytes pg_dump has written and the time elapsed on
+// standard error when it is a terminal; elsewhere (cron, a CronJob's log) nothing.
+func terminalProgress(what string) func(written int64, done bool) {
 	info, err := os.Stderr.Stat()
 	if err != nil || info.Mode()&os.ModeCharDevice == 0 {
-		return nil, func() {}
+		return nil
 	}
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(os.Stderr),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSpinnerType(14),
-		progressbar.OptionClearOnFinish(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
 	)
-	return func(n int64) { _ = bar.Set64(n) }, func() { _ = bar.Finish() }
+	return func(n int64, done bool) {
+		_ = bar.Set64(n)
+		if done {
+			_ = bar.Finish()
+		}
+	}
 }
 
 func backupList(ctx context.Context, args []string) error {
@@ -383,10 +387,8 @@ func backupBeforeMigrating(ctx context.Context, cfg config.Backup, log *slog.Log
 	if err != nil {
 		return err
 	}
-	progress, done := terminalProgress("backup before migrating")
 	res, err := newRunner(log).Backup(ctx, conn, backup.Options{Dest: dest, Scope: cfg.Scope, Keep: cfg.Keep,
-		Trigger: backup.TriggerMigrate, Progress: progress})
-	done()
+		Trigger: backup.TriggerMigrate, Progress: terminalProgress("pg_dump")})
 	if err != nil {
 		return fmt.Errorf("the backup before migrating failed, so nothing was migrated: %w", err)
 	}

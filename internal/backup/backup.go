@@ -137,9 +137,10 @@ type Options struct {
 	Trigger Trigger
 	// Slot is the scheduled time of a SCHEDULE run.
 	Slot time.Time
-	// Progress, when set, is called with the bytes written so far, a few times
-	// a second while pg_dump runs and once at the end.
-	Progress func(written int64)
+	// Progress, when set, is called with the bytes pg_dump has written so far,
+	// a few times a second while it runs, then once with done set when it ends
+	// (verification follows).
+	Progress func(written int64, done bool)
 }
 
 // lockWaitTimeout bounds pg_dump's wait for a table lock.
@@ -312,9 +313,6 @@ func (r *Runner) take(ctx context.Context, db DB, conn pgtools.Conn, opt Options
 		_ = opt.Dest.Remove(context.WithoutCancel(ctx), name+manifestSuffix)
 		return nil, fail(CodeDestinationFailed, err)
 	}
-	if opt.Progress != nil {
-		opt.Progress(size)
-	}
 	return m, nil
 }
 
@@ -346,8 +344,9 @@ func checkFree(ctx context.Context, dest backupdest.Destination, name string) er
 	return nil
 }
 
-// reportProgress calls progress with up.Written() until the returned stop is called.
-func (r *Runner) reportProgress(up backupdest.Upload, progress func(int64)) (stop func()) {
+// reportProgress calls progress with up.Written() until the returned stop is
+// called, then once more with done.
+func (r *Runner) reportProgress(up backupdest.Upload, progress func(int64, bool)) (stop func()) {
 	if progress == nil {
 		return func() {}
 	}
@@ -362,11 +361,15 @@ func (r *Runner) reportProgress(up backupdest.Upload, progress func(int64)) (sto
 			case <-done:
 				return
 			case <-t.C:
-				progress(up.Written())
+				progress(up.Written(), false)
 			}
 		}
 	}()
-	return func() { close(done); <-stopped }
+	return func() {
+		close(done)
+		<-stopped
+		progress(up.Written(), true)
+	}
 }
 
 func schemasOf(s integrity.Scope) []string {

@@ -48,8 +48,14 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 		}
 	}()
 	var progress []int64
+	finished := 0
 	res, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Keep: 4, Trigger: backup.TriggerManual,
-		Progress: func(n int64) { progress = append(progress, n) }})
+		Progress: func(n int64, done bool) {
+			progress = append(progress, n)
+			if done {
+				finished++
+			}
+		}})
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -110,8 +116,8 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 	if len(onDisk.Integrity.Tables) < 15 || onDisk.Integrity.Tables[0].Label != "cursos" || onDisk.Integrity.Tables[4].Name != "users" {
 		t.Errorf("manifest counts: %+v", onDisk.Integrity.Tables)
 	}
-	if len(progress) == 0 || progress[len(progress)-1] != m.SizeBytes {
-		t.Errorf("progress reports %v, want it to end at %d", progress, m.SizeBytes)
+	if len(progress) == 0 || progress[len(progress)-1] != m.SizeBytes || finished != 1 {
+		t.Errorf("progress reports %v (done %d times), want it to end once at %d", progress, finished, m.SizeBytes)
 	}
 	// The run is recorded.
 	if n := count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'SUCCEEDED' AND trigger = 'MANUAL' AND backup_name = $1 AND size_bytes = $2`,
