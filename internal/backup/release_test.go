@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -73,6 +74,7 @@ func TestReleaseCheckPasses(t *testing.T) {
 		t.Errorf("staging has %d courses after the restore, want 1", n)
 	}
 	// A later backup, and its retention, treat the exports as the backup's files.
+	time.Sleep(time.Until(c.Backup.CreatedAt.Add(time.Second).Truncate(time.Second))) // one name per second
 	if _, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Keep: 1, Trigger: backup.TriggerManual}); err != nil {
 		t.Fatal(err)
 	}

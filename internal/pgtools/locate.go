@@ -61,6 +61,9 @@ func (l Locator) Find(ctx context.Context, name string, serverMajor int) (Tool, 
 		}
 		seen[real] = true
 		t, err := probe(ctx, name, path)
+		if ctx.Err() != nil {
+			return Tool{}, fmt.Errorf("look for %s: %w", name, ctx.Err())
+		}
 		if err != nil {
 			continue
 		}
