@@ -119,6 +119,7 @@ grpc_port=$(free_port "${GRPC_PORT:-9090}")
 [ "$grpc_port" = "$http_port" ] && grpc_port=$(free_port $((http_port + 1)))
 export HTTP_ADDR=127.0.0.1:$http_port GRPC_ADDR=127.0.0.1:$grpc_port
 export ENVIRONMENT=${ENVIRONMENT:-local}
+export BACKUP_DEST=${BACKUP_DEST:-$root/.data/backups}
 "$bin" serve &
 pids+=($!)
 
@@ -154,6 +155,16 @@ if [ -n "$token" ]; then
 EOF
 else
   printf '  Tokens are checked against SUPABASE_JWKS_URL: use a Supabase access token of a gestor.\n\n' >&2
+fi
+if [ -n "$pg_started" ]; then
+  cat >&2 <<EOF
+  Backups of the local database (docs/backup.md), from another terminal:
+
+  export DATABASE_URL='$DATABASE_URL' BACKUP_DEST='$BACKUP_DEST'
+  bin/contentd backup && bin/contentd backup list && bin/contentd integrity
+  curl -s -H "Authorization: Bearer \$TOKEN" http://$HTTP_ADDR/gestor/backups
+
+EOF
 fi
 printf '  Ctrl-C stops the server%s.\n\n' "$([ -n "$pg_started" ] && echo " and the local PostgreSQL")" >&2
 wait "${pids[0]}"
