@@ -58,6 +58,16 @@ func parseConn(what, raw string) (pgtools.Conn, error) {
 	return conn, nil
 }
 
+// sourceAndDest opens what a backup reads and where it writes.
+func sourceAndDest(ctx context.Context, cfg config.Backup) (pgtools.Conn, backupdest.Destination, error) {
+	conn, err := parseConn("BACKUP_DATABASE_URL (or DATABASE_URL)", cfg.URL)
+	if err != nil {
+		return conn, nil, err
+	}
+	dest, err := backupdest.Open(ctx, cfg.Dest)
+	return conn, dest, err
+}
+
 // backupCmd is `contentd backup`, `backup list` and `backup verify`.
 func backupCmd(ctx context.Context, args []string) error {
 	if len(args) > 0 {
@@ -72,11 +82,7 @@ func backupCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := parseConn("DATABASE_URL", cfg.URL)
-	if err != nil {
-		return err
-	}
-	dest, err := backupdest.Open(ctx, cfg.Dest)
+	conn, dest, err := sourceAndDest(ctx, cfg.Backup)
 	if err != nil {
 		return err
 	}
@@ -312,15 +318,11 @@ func releaseCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := parseConn("DATABASE_URL", cfg.URL)
+	conn, dest, err := sourceAndDest(ctx, cfg.Backup)
 	if err != nil {
 		return err
 	}
 	staging, err := parseConn("-staging-url", cfg.Staging)
-	if err != nil {
-		return err
-	}
-	dest, err := backupdest.Open(ctx, cfg.Dest)
 	if err != nil {
 		return err
 	}
@@ -379,11 +381,7 @@ func migrate(ctx context.Context, args []string) error {
 }
 
 func backupBeforeMigrating(ctx context.Context, cfg config.Backup, log *slog.Logger) error {
-	conn, err := parseConn("DATABASE_URL", cfg.URL)
-	if err != nil {
-		return err
-	}
-	dest, err := backupdest.Open(ctx, cfg.Dest)
+	conn, dest, err := sourceAndDest(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -25,10 +25,7 @@ import (
 func TestBackupAndRestoreUnderWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src, srcPool := newDB(t)
-	seed(t, srcPool, 40)
-	r := newRunner(t)
-	dest, dir := dirDest(t)
+	src, srcPool, r, dest, dir := source(t, 40)
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -160,15 +157,8 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 func TestRestoreRefusals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src, srcPool := newDB(t)
-	seed(t, srcPool, 5)
-	r := newRunner(t)
-	dest, dir := dirDest(t)
-	res, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Trigger: backup.TriggerManual})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := res.Manifest
+	src, _, r, dest, dir := source(t, 5)
+	m := manual(t, r, src, dest, 0)
 
 	// The database of DATABASE_URL itself, even under another URL.
 	alias, err := pgtools.ParseConn(strings.Replace(src.URL(), "127.0.0.1", "localhost", 1))
@@ -233,15 +223,8 @@ func TestRestoreRefusals(t *testing.T) {
 func TestCorruptDumpsAreRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src, srcPool := newDB(t)
-	seed(t, srcPool, 5)
-	r := newRunner(t)
-	dest, dir := dirDest(t)
-	res, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Trigger: backup.TriggerManual})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := res.Manifest
+	src, _, r, dest, dir := source(t, 5)
+	m := manual(t, r, src, dest, 0)
 	dumpPath := filepath.Join(dir, m.File)
 	good, err := os.ReadFile(dumpPath)
 	if err != nil {
@@ -303,10 +286,7 @@ func rewriteManifest(t *testing.T, dir string, m *backup.Manifest) {
 func TestRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src, srcPool := newDB(t)
-	seed(t, srcPool, 3)
-	r := newRunner(t)
-	dest, dir := dirDest(t)
+	src, srcPool, r, dest, dir := source(t, 3)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -317,13 +297,10 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	var names []string
-	for i := range 5 {
-		res, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Keep: 3, Trigger: backup.TriggerManual})
-		if err != nil {
-			t.Fatalf("backup %d: %v", i, err)
-		}
-		names = append(names, res.Manifest.Name)
-		time.Sleep(time.Until(res.Manifest.CreatedAt.Add(time.Second).Truncate(time.Second))) // one name per second
+	for range 5 {
+		m := manual(t, r, src, dest, 3)
+		names = append(names, m.Name)
+		time.Sleep(time.Until(m.CreatedAt.Add(time.Second).Truncate(time.Second))) // one name per second
 	}
 	listed, err := backup.List(ctx, dest)
 	if err != nil {

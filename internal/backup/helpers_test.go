@@ -164,3 +164,23 @@ func fakeTool(t *testing.T, dir, name, version, body string) {
 }
 
 func codeOf(err error) string { return backup.CodeOf(err) }
+
+// source returns a seeded database with users, a runner, and a directory
+// destination for its backups (and the directory's path).
+func source(t *testing.T, users int) (pgtools.Conn, *pgxpool.Pool, *backup.Runner, *backupdest.Dir, string) {
+	t.Helper()
+	src, pool := newDB(t)
+	seed(t, pool, users)
+	dest, dir := dirDest(t)
+	return src, pool, newRunner(t), dest, dir
+}
+
+// manual takes a manual backup of the application's schema into dest.
+func manual(t *testing.T, r *backup.Runner, src pgtools.Conn, dest backupdest.Destination, keep int) *backup.Manifest {
+	t.Helper()
+	res, err := r.Backup(context.Background(), src, backup.Options{Dest: dest, Scope: appScope, Keep: keep, Trigger: backup.TriggerManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Manifest
+}

@@ -25,12 +25,9 @@ func exporter(pool *pgxpool.Pool) *transfer.Service {
 func TestReleaseCheckPasses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src, srcPool := newDB(t)
-	seed(t, srcPool, 8)
+	src, srcPool, r, dest, dir := source(t, 8)
 	staging, stagingPool := newDB(t)
 	exec(t, stagingPool, `INSERT INTO users (email) VALUES ('dado-antigo-de-staging@example.com')`)
-	r := newRunner(t)
-	dest, dir := dirDest(t)
 
 	c := r.ReleaseCheck(ctx, src, backup.ReleaseOptions{
 		Backup:   backup.Options{Dest: dest, Scope: appScope, Keep: 4},
@@ -75,9 +72,7 @@ func TestReleaseCheckPasses(t *testing.T) {
 	}
 	// A later backup, and its retention, treat the exports as the backup's files.
 	time.Sleep(time.Until(c.Backup.CreatedAt.Add(time.Second).Truncate(time.Second))) // one name per second
-	if _, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Keep: 1, Trigger: backup.TriggerManual}); err != nil {
-		t.Fatal(err)
-	}
+	manual(t, r, src, dest, 1)
 	if left, _ := filepath.Glob(filepath.Join(dir, c.Backup.Name+".*")); len(left) != 0 {
 		t.Errorf("retention left files of the pruned backup: %v", left)
 	}
@@ -86,10 +81,7 @@ func TestReleaseCheckPasses(t *testing.T) {
 func TestReleaseCheckFails(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src, srcPool := newDB(t)
-	seed(t, srcPool, 2)
-	r := newRunner(t)
-	dest, _ := dirDest(t)
+	src, srcPool, r, dest, _ := source(t, 2)
 	// The staging URL names production itself, and one course id does not exist.
 	alias, err := pgtools.ParseConn(strings.Replace(src.URL(), "127.0.0.1", "localhost", 1))
 	if err != nil {

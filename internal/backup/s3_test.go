@@ -22,11 +22,7 @@ func TestS3Destination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := r.Backup(ctx, src, backup.Options{Dest: dest, Scope: appScope, Keep: 4, Trigger: backup.TriggerManual})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := res.Manifest
+	m := manual(t, r, src, dest, 4)
 	want := []string{"contentd/producao/" + m.Name + ".dump", "contentd/producao/" + m.Name + ".manifest.json"}
 	keys := store.Keys(t, "backups")
 	slices.Sort(keys)
