@@ -169,6 +169,21 @@ func TestRestoreRefusals(t *testing.T) {
 		t.Errorf("restore into the source: %v, want %s", err, backup.CodeTargetIsSource)
 	}
 
+	// DATABASE_URL's database unreachable: it cannot be told apart from the
+	// target, so -clean is refused; an empty target is restored into.
+	down, err := pgtools.ParseConn("postgres://postgres:" + password + "@127.0.0.1:1/producao?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch, _ := emptyDB(t)
+	if _, err := r.Restore(ctx, dest, m.Name, scratch, backup.RestoreOptions{Clean: true, Protect: &down}); codeOf(err) != backup.CodeDatabaseUnavailable ||
+		!strings.Contains(err.Error(), "cannot be told apart") {
+		t.Errorf("restore -clean with DATABASE_URL down: %v", err)
+	}
+	if _, err := r.Restore(ctx, dest, m.Name, scratch, backup.RestoreOptions{Protect: &down}); err != nil {
+		t.Errorf("restore into an empty target with DATABASE_URL down: %v", err)
+	}
+
 	// A target that holds data, without --clean; then with it.
 	target, targetPool := newDB(t)
 	exec(t, targetPool, `INSERT INTO users (email) VALUES ('ja-existe@example.com')`)

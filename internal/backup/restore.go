@@ -112,30 +112,42 @@ func (r *Runner) Restore(ctx context.Context, dest backupdest.Destination, name 
 		return nil, err
 	}
 	if opt.Protect != nil {
-		if err := r.refuseSame(ctx, *opt.Protect, target); err != nil {
+		if err := r.refuseSame(ctx, *opt.Protect, target, opt.Clean); err != nil {
 			return nil, err
 		}
 	}
 	return r.restore(ctx, dest, m, target, opt)
 }
 
-func (r *Runner) refuseSame(ctx context.Context, protected, target pgtools.Conn) error {
-	ids := make([]string, 2)
-	for i, c := range []pgtools.Conn{protected, target} {
-		db, closeDB, err := r.Open(ctx, c)
-		if err != nil {
-			return fail(CodeDatabaseUnavailable, err)
-		}
-		ids[i], err = db.Identity(ctx)
-		closeDB()
-		if err != nil {
-			return fail(CodeDatabaseUnavailable, err)
-		}
+// refuseSame refuses a target that is the protected database. When the
+// protected database cannot be reached (production is down: the reason for a
+// restore, often), it cannot be told apart from the target: the restore goes on
+// only without -clean, where a target holding data is refused anyway.
+func (r *Runner) refuseSame(ctx context.Context, protected, target pgtools.Conn, clean bool) error {
+	targetID, err := r.identity(ctx, target)
+	if err != nil {
+		return fail(CodeDatabaseUnavailable, err)
 	}
-	if ids[0] == ids[1] {
+	protectedID, err := r.identity(ctx, protected)
+	switch {
+	case err != nil && clean:
+		return fail(CodeDatabaseUnavailable, fmt.Errorf("DATABASE_URL's database cannot be reached, so it cannot be told apart from "+
+			"the target, and -clean could replace it: make it reachable, or unset DATABASE_URL (%w)", err))
+	case err != nil:
+		r.Log.Warn("DATABASE_URL's database cannot be reached; the restore goes on into an empty target only", "error", err.Error())
+	case protectedID == targetID:
 		return &Error{Code: CodeTargetIsSource, Err: fmt.Errorf("the target %s is the database of DATABASE_URL itself: restore into another database", target)}
 	}
 	return nil
+}
+
+func (r *Runner) identity(ctx context.Context, conn pgtools.Conn) (string, error) {
+	db, closeDB, err := r.Open(ctx, conn)
+	if err != nil {
+		return "", err
+	}
+	defer closeDB()
+	return db.Identity(ctx)
 }
 
 func (r *Runner) restore(ctx context.Context, dest backupdest.Destination, m *Manifest, target pgtools.Conn, opt RestoreOptions) (*RestoreResult, error) {
