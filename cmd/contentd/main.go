@@ -31,9 +31,9 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
 	"github.com/educacao-continuada/content-transfer/internal/config"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -257,13 +257,13 @@ func gen(args []string) error {
 	}
 	file := coursegen.Generate(cfg.Shape, cfg.Seed)
 	if cfg.Out == "-" {
-		return exportfile.Write(os.Stdout, file)
+		return coursefile.Write(os.Stdout, file)
 	}
 	out, err := os.Create(cfg.Out)
 	if err != nil {
 		return err
 	}
-	if err := exportfile.Write(out, file); err != nil {
+	if err := coursefile.Write(out, file); err != nil {
 		out.Close()
 		return err
 	}

@@ -95,7 +95,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Princ
 	}
 	if alg := unverified.Method.Alg(); !slices.Contains(a.methods, alg) {
 		return nil, unauthenticated("TOKEN_UNSUPPORTED_ALGORITHM",
-			fmt.Sprintf("Algoritmo de assinatura %q não aceito; são aceitos: %s.", truncate(alg, 20), strings.Join(a.methods, ", ")))
+			fmt.Sprintf("Algoritmo de assinatura %q não aceito; são aceitos: %s.", fault.Excerpt(alg, 20), strings.Join(a.methods, ", ")))
 	}
 	claims := jwt.MapClaims{}
 	_, err = a.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return a.key(ctx, t) })
@@ -115,7 +115,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Princ
 			fmt.Sprintf("O token não informa um papel (%s): apenas gestores podem transferir conteúdo.", a.cfg.RoleClaim))
 	case !slices.Contains(a.cfg.AllowedRoles, role):
 		return p, fault.New(fault.ErrPermissionDenied, "ROLE_NOT_ALLOWED", "authorization",
-			fmt.Sprintf("O papel %q não pode transferir conteúdo; são aceitos: %s.", truncate(role, 40), strings.Join(a.cfg.AllowedRoles, ", ")))
+			fmt.Sprintf("O papel %q não pode transferir conteúdo; são aceitos: %s.", fault.Excerpt(role, 40), strings.Join(a.cfg.AllowedRoles, ", ")))
 	}
 	return p, nil
 }
@@ -171,13 +171,6 @@ func lookup(claims map[string]any, path string) any {
 		cur = m[part]
 	}
 	return cur
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // SignHS256 mints a token for p, signed with secret, as Supabase would: sub,

@@ -34,8 +34,8 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -267,7 +267,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		// Each repetition of each size imports new content (competency codes carry
 		// the seed), so that every apply creates everything and does the same work.
 		seed := uint64(1000*(1+strings.Index("SML", size)) + rep + 1)
-		file, err := exportfile.Marshal(coursegen.Generate(shape, seed))
+		file, err := coursefile.Marshal(coursegen.Generate(shape, seed))
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +299,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		start := time.Now()
 		export, err := r.svc.ExportCourse(ctx, courseID)
 		if err == nil {
-			_, err = exportfile.Marshal(export.File)
+			_, err = coursefile.Marshal(export.File)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("service export: %w", err)
@@ -331,7 +331,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	}
 	// Memory: each operation once more, each on a fresh server. The apply imports
 	// new content, so that it creates everything, as the timed ones did.
-	file, err := exportfile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+999)))
+	file, err := coursefile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+999)))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ package fault
 
 import (
 	"errors"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -58,3 +59,13 @@ func (e *Error) Error() string {
 
 // Unwrap makes errors.Is(err, kind) hold.
 func (e *Error) Unwrap() error { return e.Kind }
+
+// Excerpt is s cut to n characters, marked "…" when cut: how a message quotes
+// what a caller sent, which may be of any length. The common short case
+// allocates nothing.
+func Excerpt(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

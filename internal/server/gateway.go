@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 )
 
 // fileMarshaler renders REST responses the way the transfer file is written: stable,
@@ -26,18 +26,18 @@ type fileMarshaler struct {
 
 func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
 	if file, ok := v.(*contentv1.CourseExport); ok {
-		return exportfile.Marshal(file) // the one-pass encoder of the file
+		return coursefile.Marshal(file) // the one-pass encoder of the file
 	}
 	compact, err := m.JSONPb.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return exportfile.Indent(compact)
+	return coursefile.Indent(compact)
 }
 
 func newFileMarshaler() *fileMarshaler {
 	return &fileMarshaler{runtime.JSONPb{
-		MarshalOptions:   exportfile.MarshalOptions,
+		MarshalOptions:   coursefile.MarshalOptions,
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}}
 }
@@ -83,7 +83,7 @@ func errorBody(s *status.Status) (body ErrorBody, fromService bool) {
 				fromService = true
 			}
 		case *contentv1.ImportReport:
-			if report, err := exportfile.MarshalOptions.Marshal(d); err == nil {
+			if report, err := coursefile.MarshalOptions.Marshal(d); err == nil {
 				body.Report = report
 			}
 		}

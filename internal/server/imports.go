@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
 // importRoutes serve POST /gestor/import/analyze and /apply. The request body is
@@ -122,18 +123,10 @@ func checkContentType(r *http.Request) (int, ErrorBody, bool) {
 			Message: "Envie o arquivo JSON como corpo da requisição (Content-Type: application/json), não como formulário."}, false
 	}
 	return http.StatusUnsupportedMediaType, ErrorBody{Code: "UNSUPPORTED_CONTENT_TYPE", Status: "INVALID_ARGUMENT",
-		Message: fmt.Sprintf("Tipo de conteúdo %q não aceito: envie o arquivo exportado como application/json.", truncateRunes(ct, 80))}, false
+		Message: fmt.Sprintf("Tipo de conteúdo %q não aceito: envie o arquivo exportado como application/json.", fault.Excerpt(ct, 80))}, false
 }
 
 func tooLarge(limit int) ErrorBody {
 	return ErrorBody{Code: "FILE_TOO_LARGE", Status: "RESOURCE_EXHAUSTED",
 		Message: fmt.Sprintf("O arquivo é maior que o limite de %d MiB.", limit>>20)}
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

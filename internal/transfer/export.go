@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
@@ -15,6 +14,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/audit"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
@@ -28,7 +28,7 @@ type Export struct {
 // records the export, whatever its outcome, in the audit log: a successful one in
 // the same round trip as the read, a failed one after it.
 func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, error) {
-	entry := &audit.Entry{Action: ActionExportCourse, TargetType: "course", TargetID: truncate(courseID, 80),
+	entry := &audit.Entry{Action: ActionExportCourse, TargetType: "course", TargetID: fault.Excerpt(courseID, 80),
 		Actor: audit.ActorFrom(ctx), Outcome: audit.Outcome(nil)}
 	id, err := parseCourseID(courseID, "courseId")
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, e
 	}
 	now := s.now().Truncate(time.Second)
 	file := &contentv1.CourseExport{
-		FormatVersion: FormatVersion,
+		FormatVersion: coursefile.FormatVersion,
 		ExportedAt:    timestamppb.New(now),
 		Source: &contentv1.ExportSource{
 			Service:     ServiceName,
@@ -66,7 +66,7 @@ func parseCourseID(raw, path string) (uuid.UUID, error) {
 	id, err := uuid.Parse(raw)
 	if err != nil || len(raw) != 36 {
 		return uuid.Nil, fault.New(fault.ErrInvalidArgument, "INVALID_COURSE_ID", path,
-			fmt.Sprintf("O identificador do curso %q não é um UUID válido.", truncate(raw, 80)))
+			fmt.Sprintf("O identificador do curso %q não é um UUID válido.", fault.Excerpt(raw, 80)))
 	}
 	return id, nil
 }
@@ -106,13 +106,4 @@ func slug(title string) string {
 		return "curso"
 	}
 	return strings.TrimRight(b.String()[:min(b.Len(), maxSlugLen)], "-")
-}
-
-// truncate cuts s to n characters, marking the cut; the common short case
-// allocates nothing.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

@@ -15,9 +15,9 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -66,7 +66,7 @@ func TestExportNeverContainsUserData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, err := exportfile.Marshal(got.File)
+	file, err := coursefile.Marshal(got.File)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestExportIsDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		got.File.ExportedAt = nil
-		out, err := exportfile.Marshal(got.File)
+		out, err := coursefile.Marshal(got.File)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func TestStatementsDoNotGrowWithCourseSize(t *testing.T) {
 		t.Helper()
 		pool, counter := countingPool(t)
 		svc := transfer.New(store.New(pool), transfer.Config{MaxFileBytes: 1 << 30})
-		file, err := exportfile.Marshal(coursegen.Generate(shape, 1))
+		file, err := coursefile.Marshal(coursegen.Generate(shape, 1))
 		if err != nil {
 			t.Fatal(err)
 		}

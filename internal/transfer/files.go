@@ -6,7 +6,7 @@ import (
 	"io"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 )
 
 // PublishedCourseIDs returns the ids of every published course, by title.
@@ -35,5 +35,5 @@ func (s *Service) ExportCourseFile(ctx context.Context, id string) (string, func
 	if err != nil {
 		return "", nil, fmt.Errorf("export course %s: %w", id, err)
 	}
-	return export.Filename, func(w io.Writer) error { return exportfile.Write(w, export.File) }, nil
+	return export.Filename, func(w io.Writer) error { return coursefile.Write(w, export.File) }, nil
 }

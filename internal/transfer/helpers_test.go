@@ -15,9 +15,8 @@ import (
 	"pgregory.net/rapid"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
-	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // tb is what the helpers need of a test: *testing.T and *rapid.T both have it.
@@ -66,8 +65,8 @@ func at(doc any, path ...any) map[string]any {
 // fileBytes renders a course as a transfer file.
 func fileBytes(t tb, c *contentv1.Course) []byte {
 	t.Helper()
-	out, err := exportfile.Marshal(&contentv1.CourseExport{
-		FormatVersion: transfer.FormatVersion,
+	out, err := coursefile.Marshal(&contentv1.CourseExport{
+		FormatVersion: coursefile.FormatVersion,
 		ExportedAt:    timestamppb.Now(),
 		Source:        &contentv1.ExportSource{Service: "test", CourseId: c.GetId()},
 		Course:        c,

@@ -14,6 +14,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/audit"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
@@ -102,13 +103,16 @@ func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (*contentv1
 	return res.report, nil
 }
 
+// maxIdempotencyKeyLen bounds an idempotency key, in characters.
+const maxIdempotencyKeyLen = 200
+
 // ApplyImport creates a new DRAFT course from a file in one transaction, or
 // nothing at all. With an idempotency key, a repeat returns the first result. With
 // an expected digest, a file whose digest differs is refused.
 func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKey, expectedDigest string) (*contentv1.ApplyImportResponse, error) {
-	if len(idempotencyKey) > maxIDLen {
+	if len(idempotencyKey) > maxIdempotencyKeyLen {
 		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_IDEMPOTENCY_KEY", "idempotencyKey",
-			fmt.Sprintf("A chave de idempotência deve ter no máximo %d caracteres.", maxIDLen))
+			fmt.Sprintf("A chave de idempotência deve ter no máximo %d caracteres.", maxIdempotencyKeyLen))
 	}
 	res, err := s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expectedDigest})
 	if err == nil && !res.report.GetOk() {
@@ -150,7 +154,7 @@ type importResult struct {
 var errDryRun = errors.New("dry run")
 
 func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptions) (*importResult, error) {
-	var static findings
+	var static coursefile.Findings
 	file := in.File
 	if in.Raw != nil || file == nil {
 		if len(in.Raw) > s.cfg.MaxFileBytes {
@@ -160,15 +164,15 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		if len(bytes.TrimSpace(in.Raw)) == 0 {
 			return nil, fault.New(fault.ErrInvalidArgument, "EMPTY_FILE", "", "O arquivo está vazio: envie o JSON exportado como corpo da requisição.")
 		}
-		file = decodeFile(in.Raw, &static)
+		file = coursefile.Decode(in.Raw, &static)
 		in.Raw = nil // the file can be large: no reference to it beyond this point
 		if file == nil {
-			report := &contentv1.ImportReport{Errors: static.errors.list(), Warnings: static.warnings.list()}
+			report := &contentv1.ImportReport{Errors: static.Errors(), Warnings: static.Warnings()}
 			return nil, reportError(report, "")
 		}
 	}
-	validate(file, &static)
-	digest, err := contentDigest(file)
+	coursefile.Validate(file, &static)
+	digest, err := coursefile.Digest(file)
 	if err != nil {
 		return nil, err
 	}
@@ -181,15 +185,15 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 	// normalised, new ids assigned once, so that a transaction that runs again
 	// starts from the same ids. A file with errors is never written.
 	var prepared *importCourse
-	if static.errors.empty() {
-		normalizePositions(file.GetCourse())
+	if !static.HasErrors() {
+		coursefile.Normalize(file.GetCourse())
 		prepared = prepareImport(file.GetCourse())
 	}
 
 	var res *importResult
 	err = s.store.Import(ctx, opt.dryRun, func(tx ImportTx) error {
 		res = nil
-		f := static.clone()
+		f := static.Clone()
 		if opt.key != "" {
 			if err := tx.LockKey(ctx, opt.key); err != nil {
 				return err
@@ -208,13 +212,13 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 			return err
 		}
 		for _, b := range earlier {
-			f.warnf("ALREADY_IMPORTED", "", "Este mesmo conteúdo já foi importado em %s UTC (lote %s, curso %s); importar de novo cria outro curso.",
+			f.Warnf("ALREADY_IMPORTED", "", "Este mesmo conteúdo já foi importado em %s UTC (lote %s, curso %s); importar de novo cria outro curso.",
 				b.CreatedAt.UTC().Format("02/01/2006 15:04"), b.ID, b.CourseID)
 		}
 		report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest}
 		res = &importResult{report: report}
 		if prepared == nil {
-			report.Errors, report.Warnings = f.errors.list(), f.warnings.list()
+			report.Errors, report.Warnings = f.Errors(), f.Warnings()
 			return nil // the file has errors: nothing to write
 		}
 		p, err := prepared.plan(ctx, tx, f)
@@ -223,7 +227,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		}
 		report.Ok = true
 		report.Counts = p.counts
-		report.Errors, report.Warnings = f.errors.list(), f.warnings.list()
+		report.Errors, report.Warnings = f.Errors(), f.Warnings()
 		res.response = &contentv1.ApplyImportResponse{
 			CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report, IdMap: p.idMap,
 		}

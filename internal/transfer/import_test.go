@@ -16,9 +16,9 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/audit"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -302,8 +302,8 @@ func TestFindingsAreCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := report.GetErrors()
-	if len(errs) != transfer.MaxFindings+1 {
-		t.Fatalf("%d errors, want %d and a summary", len(errs), transfer.MaxFindings)
+	if len(errs) != coursefile.MaxFindings+1 {
+		t.Fatalf("%d errors, want %d and a summary", len(errs), coursefile.MaxFindings)
 	}
 	if last := errs[len(errs)-1]; last.GetCode() != "TOO_MANY_FINDINGS" || !strings.Contains(last.GetMessage(), "Mais 50 ") {
 		t.Errorf("last = %v", last)
@@ -750,7 +750,7 @@ func TestGeneratedCoursesAreCleanFiles(t *testing.T) {
 	t.Parallel()
 	svc := newService(pgtest.NewDB(t))
 	for _, shape := range []coursegen.Shape{coursegen.S, coursegen.M} {
-		file, err := exportfile.Marshal(coursegen.Generate(shape, 9))
+		file, err := coursefile.Marshal(coursegen.Generate(shape, 9))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 )
 
 // Entity kinds of the id map.
@@ -133,7 +134,7 @@ type importPlan struct {
 // competencies (matched by code) and bank questions (a question whose normalised
 // text is already in a reused competency's bank is reused; new ones are numbered
 // after the existing ones), and sets the course up to be written accordingly.
-func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *findings) (*importPlan, error) {
+func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Findings) (*importPlan, error) {
 	counts := proto.Clone(ic.counts).(*contentv1.ImportCounts)
 	p := &importPlan{batchID: uuid.New(), course: ic.course, counts: counts}
 	p.idMap = append(make([]*contentv1.IdMapping, 0, len(ic.created)+len(ic.competencies)+len(ic.bank)*5), ic.created...)
@@ -158,7 +159,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *findings) (*im
 			p.idMap = append(p.idMap, mapping(kindCompetency, fileID, e.ID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED,
 				"competência com o mesmo código já existe neste ambiente"))
 			counts.CompetenciesReused++
-			f.warnf("COMPETENCY_REUSED", "course.competencies["+strconv.Itoa(i)+"].code",
+			f.Warnf("COMPETENCY_REUSED", "course.competencies["+strconv.Itoa(i)+"].code",
 				"A competência %q já existe neste ambiente (nome atual: %q) e será reutilizada, não duplicada.", c.GetCode(), e.Name)
 			continue
 		}
@@ -186,7 +187,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *findings) (*im
 	return p, nil
 }
 
-func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan, dbID map[string]string, isNew map[string]bool, reusedIDs []string, f *findings) error {
+func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan, dbID map[string]string, isNew map[string]bool, reusedIDs []string, f *coursefile.Findings) error {
 	present := map[string]map[string]string{} // competency id → normalised text → question id
 	next := map[string]int32{}                // competency id → last position in use
 	if len(reusedIDs) > 0 {
@@ -234,7 +235,7 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 	}
 	ic.course.QuestionBank = created
 	if n.BankQuestionsExisting > 0 {
-		f.warnf("BANK_QUESTIONS_EXISTING", "course.questionBank",
+		f.Warnf("BANK_QUESTIONS_EXISTING", "course.questionBank",
 			"%d questões do banco já existem nas competências reutilizadas e não serão duplicadas.", n.BankQuestionsExisting)
 	}
 	return nil

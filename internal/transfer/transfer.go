@@ -13,9 +13,6 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/audit"
 )
 
-// FormatVersion is the version of the transfer file format this service writes.
-const FormatVersion = 1
-
 // ServiceName identifies this service in the source of the files it writes.
 const ServiceName = "contentd"
 

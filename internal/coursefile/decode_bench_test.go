@@ -1,16 +1,16 @@
-package transfer
+package coursefile_test
 
 import (
 	"testing"
 
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 )
 
 // benchFile is the M course as a file: 100 modules, 800 lessons, about 5 MB.
 func benchFile(b *testing.B) []byte {
 	b.Helper()
-	raw, err := exportfile.Marshal(coursegen.Generate(coursegen.M, 1))
+	raw, err := coursefile.Marshal(coursegen.Generate(coursegen.M, 1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -22,34 +22,34 @@ func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var f findings
-		if decodeFile(raw, &f) == nil {
-			b.Fatal(f.errors.list())
+		var f coursefile.Findings
+		if coursefile.Decode(raw, &f) == nil {
+			b.Fatal(f.Errors())
 		}
 	}
 }
 
 func BenchmarkValidate(b *testing.B) {
 	raw := benchFile(b)
-	file := decodeFile(raw, &findings{})
+	file := coursefile.Decode(raw, &coursefile.Findings{})
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var f findings
-		validate(file, &f)
-		if !f.errors.empty() {
-			b.Fatal(f.errors.list())
+		var f coursefile.Findings
+		coursefile.Validate(file, &f)
+		if f.HasErrors() {
+			b.Fatal(f.Errors())
 		}
 	}
 }
 
 func BenchmarkDigest(b *testing.B) {
 	raw := benchFile(b)
-	file := decodeFile(raw, &findings{})
+	file := coursefile.Decode(raw, &coursefile.Findings{})
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := contentDigest(file); err != nil {
+		if _, err := coursefile.Digest(file); err != nil {
 			b.Fatal(err)
 		}
 	}

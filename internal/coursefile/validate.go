@@ -1,14 +1,14 @@
-package transfer
+package coursefile
 
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
 // Length limits, in characters, of the texts of a file: far above any real course,
@@ -24,23 +24,23 @@ const (
 
 // validator checks a parsed file and records what it finds.
 type validator struct {
-	f *findings
+	f *Findings
 	// ids maps every id of the file to the path where it first appears.
 	ids map[string]string
 	// competencies maps the file's competency ids to their codes.
 	competencies map[string]string
 }
 
-// validate checks everything that can be checked without the database.
-func validate(file *contentv1.CourseExport, f *findings) {
+// Validate checks everything that can be checked without the database.
+func Validate(file *contentv1.CourseExport, f *Findings) {
 	if v := file.GetFormatVersion(); v != FormatVersion {
-		f.errorf("UNSUPPORTED_FORMAT_VERSION", "formatVersion",
+		f.Errorf("UNSUPPORTED_FORMAT_VERSION", "formatVersion",
 			"Versão de formato %d não suportada; este serviço lê a versão %d.", v, FormatVersion)
 		return
 	}
 	c := file.GetCourse()
 	if c == nil {
-		f.errorf("NOT_A_COURSE_FILE", "course", "O arquivo não contém um curso.")
+		f.Errorf("NOT_A_COURSE_FILE", "course", "O arquivo não contém um curso.")
 		return
 	}
 	v := &validator{f: f, ids: map[string]string{}, competencies: map[string]string{}}
@@ -56,7 +56,7 @@ func validate(file *contentv1.CourseExport, f *findings) {
 		v.required(comp.GetName(), p+".name", maxTitleLen, fmt.Sprintf("o nome da competência %q", comp.GetCode()))
 		v.text(comp.GetDescription(), p+".description", maxTextLen)
 		if first, dup := codes[comp.GetCode()]; dup && comp.GetCode() != "" {
-			f.errorf("DUPLICATE_COMPETENCY_CODE", p+".code", "O código de competência %q aparece duas vezes (também em %s).", comp.GetCode(), first)
+			f.Errorf("DUPLICATE_COMPETENCY_CODE", p+".code", "O código de competência %q aparece duas vezes (também em %s).", comp.GetCode(), first)
 		}
 		codes[comp.GetCode()] = p
 		v.competencies[comp.GetId()] = comp.GetCode()
@@ -76,7 +76,7 @@ func validate(file *contentv1.CourseExport, f *findings) {
 	}
 	for i, comp := range c.GetCompetencies() {
 		if !linked[comp.GetId()] {
-			f.warnf("UNLINKED_COMPETENCY", fmt.Sprintf("course.competencies[%d]", i),
+			f.Warnf("UNLINKED_COMPETENCY", fmt.Sprintf("course.competencies[%d]", i),
 				"Nenhuma aula do curso está ligada à competência %q: ela e seu banco de questões serão importados, mas não voltarão numa exportação deste curso.", comp.GetCode())
 		}
 	}
@@ -86,12 +86,12 @@ func validate(file *contentv1.CourseExport, f *findings) {
 		p := fmt.Sprintf("course.questionBank[%d]", i)
 		v.id(q.GetId(), p+".id")
 		if _, ok := v.competencies[q.GetCompetencyId()]; !ok {
-			f.errorf("DANGLING_COMPETENCY_REF", p+".competencyId",
-				"A questão do banco %q aponta para a competência %q, que não está no arquivo.", truncate(q.GetText(), 60), q.GetCompetencyId())
+			f.Errorf("DANGLING_COMPETENCY_REF", p+".competencyId",
+				"A questão do banco %q aponta para a competência %q, que não está no arquivo.", fault.Excerpt(q.GetText(), 60), q.GetCompetencyId())
 		}
 		byCompetency[q.GetCompetencyId()] = append(byCompetency[q.GetCompetencyId()], q.GetPosition())
 		v.question(q.GetType(), q.GetText(), q.GetExplanation(), q.GetOptions(), p,
-			fmt.Sprintf("a questão do banco %q", truncate(q.GetText(), 60)))
+			fmt.Sprintf("a questão do banco %q", fault.Excerpt(q.GetText(), 60)))
 	}
 	for _, compID := range sortedKeys(byCompetency) {
 		v.positions("course.questionBank", fmt.Sprintf("as questões do banco da competência %q", v.competencies[compID]), byCompetency[compID])
@@ -107,12 +107,12 @@ func validate(file *contentv1.CourseExport, f *findings) {
 }
 
 func (v *validator) module(m *contentv1.Module, p string) {
-	name := fmt.Sprintf("o módulo %q", truncate(m.GetTitle(), 60))
+	name := fmt.Sprintf("o módulo %q", fault.Excerpt(m.GetTitle(), 60))
 	v.id(m.GetId(), p+".id")
 	v.required(m.GetTitle(), p+".title", maxTitleLen, "o título do módulo")
 	v.text(m.GetDescription(), p+".description", maxTextLen)
 	if len(m.GetLessons()) == 0 {
-		v.f.warnf("EMPTY_MODULE", p+".lessons", "O módulo %q não tem aulas.", m.GetTitle())
+		v.f.Warnf("EMPTY_MODULE", p+".lessons", "O módulo %q não tem aulas.", m.GetTitle())
 	}
 	v.positions(p+".lessons", "as aulas d"+name, positionsOf(m.GetLessons(), (*contentv1.Lesson).GetPosition))
 	for i, l := range m.GetLessons() {
@@ -124,17 +124,17 @@ func (v *validator) module(m *contentv1.Module, p string) {
 func (v *validator) lesson(l *contentv1.Lesson, p, moduleTitle string) {
 	v.id(l.GetId(), p+".id")
 	v.required(l.GetTitle(), p+".title", maxTitleLen, fmt.Sprintf("o título de uma aula do módulo %q", moduleTitle))
-	name := fmt.Sprintf("A aula %q (módulo %q)", truncate(l.GetTitle(), 60), truncate(moduleTitle, 60))
+	name := fmt.Sprintf("A aula %q (módulo %q)", fault.Excerpt(l.GetTitle(), 60), fault.Excerpt(moduleTitle, 60))
 	switch u := l.GetVideoUrl(); {
 	case u == "":
-		v.f.warnf("LESSON_WITHOUT_VIDEO", p+".videoUrl", "%s não tem vídeo.", name)
+		v.f.Warnf("LESSON_WITHOUT_VIDEO", p+".videoUrl", "%s não tem vídeo.", name)
 	case utf8.RuneCountInString(u) > maxURLLen:
 		v.tooLong(p+".videoUrl", maxURLLen)
 	case !validVideoURL(u):
-		v.f.errorf("INVALID_VIDEO_URL", p+".videoUrl", "%s tem um endereço de vídeo inválido: %q. Use um endereço http(s) completo.", name, truncate(u, 80))
+		v.f.Errorf("INVALID_VIDEO_URL", p+".videoUrl", "%s tem um endereço de vídeo inválido: %q. Use um endereço http(s) completo.", name, fault.Excerpt(u, 80))
 	}
 	if l.GetDurationSeconds() < 0 {
-		v.f.errorf("NEGATIVE_DURATION", p+".durationSeconds", "%s tem duração negativa (%d s).", name, l.GetDurationSeconds())
+		v.f.Errorf("NEGATIVE_DURATION", p+".durationSeconds", "%s tem duração negativa (%d s).", name, l.GetDurationSeconds())
 	}
 	v.text(l.GetPracticalSummary(), p+".practicalSummary", maxTextLen)
 	for i, item := range l.GetChecklist() {
@@ -142,11 +142,11 @@ func (v *validator) lesson(l *contentv1.Lesson, p, moduleTitle string) {
 	}
 	for i, id := range l.GetCompetencyIds() {
 		if _, ok := v.competencies[id]; !ok {
-			v.f.errorf("DANGLING_COMPETENCY_REF", fmt.Sprintf("%s.competencyIds[%d]", p, i),
-				"%s aponta para a competência %q, que não está no arquivo.", name, truncate(id, 80))
+			v.f.Errorf("DANGLING_COMPETENCY_REF", fmt.Sprintf("%s.competencyIds[%d]", p, i),
+				"%s aponta para a competência %q, que não está no arquivo.", name, fault.Excerpt(id, 80))
 		}
 	}
-	v.quizzes(l.GetQuizzes(), p+".quizzes", fmt.Sprintf("a aula %q", truncate(l.GetTitle(), 60)))
+	v.quizzes(l.GetQuizzes(), p+".quizzes", fmt.Sprintf("a aula %q", fault.Excerpt(l.GetTitle(), 60)))
 }
 
 func (v *validator) quizzes(quizzes []*contentv1.Quiz, p, owner string) {
@@ -154,12 +154,12 @@ func (v *validator) quizzes(quizzes []*contentv1.Quiz, p, owner string) {
 		qp := fmt.Sprintf("%s[%d]", p, i)
 		v.id(q.GetId(), qp+".id")
 		v.required(q.GetTitle(), qp+".title", maxTitleLen, "o título do quiz de "+owner)
-		name := fmt.Sprintf("o quiz %q", truncate(q.GetTitle(), 60))
+		name := fmt.Sprintf("o quiz %q", fault.Excerpt(q.GetTitle(), 60))
 		if s := q.GetMinScore(); s < 0 || s > 100 {
-			v.f.errorf("INVALID_MIN_SCORE", qp+".minScore", "A nota mínima d%s é %d; deve estar entre 0 e 100.", name, s)
+			v.f.Errorf("INVALID_MIN_SCORE", qp+".minScore", "A nota mínima d%s é %d; deve estar entre 0 e 100.", name, s)
 		}
 		if len(q.GetQuestions()) == 0 {
-			v.f.warnf("QUIZ_WITHOUT_QUESTIONS", qp+".questions", "O quiz %q não tem questões.", q.GetTitle())
+			v.f.Warnf("QUIZ_WITHOUT_QUESTIONS", qp+".questions", "O quiz %q não tem questões.", q.GetTitle())
 		}
 		for j, question := range q.GetQuestions() {
 			qqp := fmt.Sprintf("%s.questions[%d]", qp, j)
@@ -176,7 +176,7 @@ func (v *validator) question(typ contentv1.QuestionType, text, explanation strin
 	v.required(text, p+".text", maxShortTextLen*2, "o texto d"+name)
 	v.text(explanation, p+".explanation", maxTextLen)
 	if typ == contentv1.QuestionType_QUESTION_TYPE_UNSPECIFIED {
-		v.f.errorf("QUESTION_TYPE_MISSING", p+".type", "Informe o tipo d%s (SINGLE_CHOICE, MULTIPLE_CHOICE ou TRUE_FALSE).", name)
+		v.f.Errorf("QUESTION_TYPE_MISSING", p+".type", "Informe o tipo d%s (SINGLE_CHOICE, MULTIPLE_CHOICE ou TRUE_FALSE).", name)
 	}
 	correct := 0
 	for i, o := range options {
@@ -190,9 +190,9 @@ func (v *validator) question(typ contentv1.QuestionType, text, explanation strin
 	}
 	switch {
 	case correct == 0:
-		v.f.errorf("NO_CORRECT_OPTION", p+".options", "%s não tem nenhuma opção correta.", capitalize(name))
+		v.f.Errorf("NO_CORRECT_OPTION", p+".options", "%s não tem nenhuma opção correta.", capitalize(name))
 	case correct > 1 && typ != contentv1.QuestionType_QUESTION_TYPE_MULTIPLE_CHOICE:
-		v.f.errorf("TOO_MANY_CORRECT_OPTIONS", p+".options", "%s é de escolha única mas tem %d opções corretas.", capitalize(name), correct)
+		v.f.Errorf("TOO_MANY_CORRECT_OPTIONS", p+".options", "%s é de escolha única mas tem %d opções corretas.", capitalize(name), correct)
 	}
 	v.positions(p+".options", "as opções d"+name, positionsOf(options, (*contentv1.Option).GetPosition))
 }
@@ -201,14 +201,14 @@ func (v *validator) question(typ contentv1.QuestionType, text, explanation strin
 func (v *validator) id(id, p string) {
 	switch {
 	case strings.TrimSpace(id) == "":
-		v.f.errorf("REQUIRED_FIELD_MISSING", p, "Falta o identificador (id).")
+		v.f.Errorf("REQUIRED_FIELD_MISSING", p, "Falta o identificador (id).")
 	case utf8.RuneCountInString(id) > maxIDLen:
 		v.tooLong(p, maxIDLen)
 	case strings.ContainsRune(id, 0):
-		v.f.errorf("INVALID_CHARACTER", p, "O identificador contém o caractere nulo (\\u0000).")
+		v.f.Errorf("INVALID_CHARACTER", p, "O identificador contém o caractere nulo (\\u0000).")
 	default:
 		if first, dup := v.ids[id]; dup {
-			v.f.errorf("DUPLICATE_ID", p, "O id %q aparece duas vezes no arquivo (a primeira em %s).", truncate(id, 80), first)
+			v.f.Errorf("DUPLICATE_ID", p, "O id %q aparece duas vezes no arquivo (a primeira em %s).", fault.Excerpt(id, 80), first)
 			return
 		}
 		v.ids[id] = p
@@ -217,7 +217,7 @@ func (v *validator) id(id, p string) {
 
 func (v *validator) required(s, p string, limit int, what string) {
 	if strings.TrimSpace(s) == "" {
-		v.f.errorf("REQUIRED_FIELD_MISSING", p, "Falta %s.", what)
+		v.f.Errorf("REQUIRED_FIELD_MISSING", p, "Falta %s.", what)
 		return
 	}
 	v.text(s, p, limit)
@@ -228,19 +228,19 @@ func (v *validator) text(s, p string, limit int) {
 	case utf8.RuneCountInString(s) > limit:
 		v.tooLong(p, limit)
 	case strings.ContainsRune(s, 0):
-		v.f.errorf("INVALID_CHARACTER", p, "O texto contém o caractere nulo (\\u0000), que não pode ser gravado.")
+		v.f.Errorf("INVALID_CHARACTER", p, "O texto contém o caractere nulo (\\u0000), que não pode ser gravado.")
 	}
 }
 
 func (v *validator) tooLong(p string, limit int) {
-	v.f.errorf("TEXT_TOO_LONG", p, "Texto longo demais: o limite é de %d caracteres.", limit)
+	v.f.Errorf("TEXT_TOO_LONG", p, "Texto longo demais: o limite é de %d caracteres.", limit)
 }
 
 // positions warns when the positions of a list are not 1..n in order; the import
 // then renumbers them (see normalizePositions).
 func (v *validator) positions(p, what string, positions []int32) {
 	if !normalized(positions) {
-		v.f.warnf("POSITIONS_NORMALIZED", p, "As posições d%s têm repetições, lacunas ou estão fora de ordem; serão renumeradas de 1 a %d, em ordem de posição.", what, len(positions))
+		v.f.Warnf("POSITIONS_NORMALIZED", p, "As posições d%s têm repetições, lacunas ou estão fora de ordem; serão renumeradas de 1 a %d, em ordem de posição.", what, len(positions))
 	}
 }
 
@@ -280,49 +280,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// normalizePositions renumbers every ordered list of c 1..n, ordered by position
-// and, for equal positions, by their order in the file. Bank questions are
-// numbered within their competency.
-func normalizePositions(c *contentv1.Course) {
-	renumber(c.GetModules(), (*contentv1.Module).GetPosition, func(m *contentv1.Module, p int32) { m.Position = p })
-	for _, m := range c.GetModules() {
-		renumber(m.GetLessons(), (*contentv1.Lesson).GetPosition, func(l *contentv1.Lesson, p int32) { l.Position = p })
-		normalizeQuizzes(m.GetQuizzes())
-		for _, l := range m.GetLessons() {
-			normalizeQuizzes(l.GetQuizzes())
-		}
-	}
-	byCompetency := map[string][]*contentv1.BankQuestion{}
-	for _, q := range c.GetQuestionBank() {
-		byCompetency[q.GetCompetencyId()] = append(byCompetency[q.GetCompetencyId()], q)
-		renumberOptions(q.GetOptions())
-	}
-	for _, qs := range byCompetency {
-		renumber(qs, (*contentv1.BankQuestion).GetPosition, func(q *contentv1.BankQuestion, p int32) { q.Position = p })
-	}
-	renumber(c.GetFaq(), (*contentv1.FaqEntry).GetPosition, func(e *contentv1.FaqEntry, p int32) { e.Position = p })
-}
-
-func normalizeQuizzes(qs []*contentv1.Quiz) {
-	renumber(qs, (*contentv1.Quiz).GetPosition, func(q *contentv1.Quiz, p int32) { q.Position = p })
-	for _, q := range qs {
-		renumber(q.GetQuestions(), (*contentv1.Question).GetPosition, func(qq *contentv1.Question, p int32) { qq.Position = p })
-		for _, qq := range q.GetQuestions() {
-			renumberOptions(qq.GetOptions())
-		}
-	}
-}
-
-func renumberOptions(os []*contentv1.Option) {
-	renumber(os, (*contentv1.Option).GetPosition, func(o *contentv1.Option, p int32) { o.Position = p })
-}
-
-// renumber sorts items stably by position and numbers them 1..n.
-func renumber[T any](items []T, pos func(T) int32, set func(T, int32)) {
-	slices.SortStableFunc(items, func(a, b T) int { return int(pos(a)) - int(pos(b)) })
-	for i, it := range items {
-		set(it, int32(i+1))
-	}
 }

@@ -1,4 +1,4 @@
-package transfer
+package coursefile
 
 import (
 	"fmt"
@@ -36,21 +36,35 @@ func (l *findingList) list() []*contentv1.Finding {
 	})
 }
 
-// findings are the errors and warnings of one analysis.
-type findings struct {
+// Findings are the errors and warnings of one analysis of a file: problems
+// that block an import, and problems that do not. Both are data, not Go errors:
+// each has a stable code, the JSON path of the culprit and a message in
+// Portuguese for the course manager.
+type Findings struct {
 	errors, warnings findingList
 }
 
-func (f *findings) errorf(code, path, format string, args ...any) {
+// Errorf records an error.
+func (f *Findings) Errorf(code, path, format string, args ...any) {
 	f.errors.add(code, path, format, args...)
 }
 
-func (f *findings) warnf(code, path, format string, args ...any) {
+// Warnf records a warning.
+func (f *Findings) Warnf(code, path, format string, args ...any) {
 	f.warnings.add(code, path, format, args...)
 }
 
-// clone copies the lists, so that a transaction attempt adds to its own copy.
-func (f *findings) clone() *findings {
+// HasErrors says whether an error was recorded.
+func (f *Findings) HasErrors() bool { return !f.errors.empty() }
+
+// Errors returns the errors, closed by a TOO_MANY_FINDINGS entry when some were left out.
+func (f *Findings) Errors() []*contentv1.Finding { return f.errors.list() }
+
+// Warnings returns the warnings, closed like Errors.
+func (f *Findings) Warnings() []*contentv1.Finding { return f.warnings.list() }
+
+// Clone copies the lists, so that a transaction attempt adds to its own copy.
+func (f *Findings) Clone() *Findings {
 	c := *f
 	c.errors.items = append([]*contentv1.Finding(nil), f.errors.items...)
 	c.warnings.items = append([]*contentv1.Finding(nil), f.warnings.items...)

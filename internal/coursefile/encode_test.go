@@ -1,4 +1,4 @@
-package exportfile_test
+package coursefile_test
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"pgregory.net/rapid"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 )
 
 // reference is the rendering the encoder must reproduce: protojson with every
@@ -28,7 +28,7 @@ type tb interface {
 
 func reference(t tb, file *contentv1.CourseExport) []byte {
 	t.Helper()
-	compact, err := exportfile.MarshalOptions.Marshal(file)
+	compact, err := coursefile.MarshalOptions.Marshal(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func reference(t tb, file *contentv1.CourseExport) []byte {
 func assertSame(t tb, file *contentv1.CourseExport) {
 	t.Helper()
 	want := reference(t, file)
-	got, err := exportfile.Marshal(file)
+	got, err := coursefile.Marshal(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func assertSame(t tb, file *contentv1.CourseExport) {
 		t.Fatalf("encoder differs from protojson at byte %d:\nwant …%q…\n got …%q…", i, want[max(0, i-80):min(len(want), i+80)], got[max(0, i-80):min(len(got), i+80)])
 	}
 	var streamed bytes.Buffer
-	if err := exportfile.Write(&streamed, file); err != nil || !bytes.Equal(streamed.Bytes(), want) {
+	if err := coursefile.Write(&streamed, file); err != nil || !bytes.Equal(streamed.Bytes(), want) {
 		t.Fatalf("Write differs from Marshal (err %v)", err)
 	}
 }
@@ -90,7 +90,7 @@ func TestEncoderMatchesProtojson(t *testing.T) {
 
 func TestEncoderRefusesInvalidUTF8(t *testing.T) {
 	file := &contentv1.CourseExport{Course: &contentv1.Course{Title: "inv\xffalid"}}
-	if _, err := exportfile.Marshal(file); err == nil {
+	if _, err := coursefile.Marshal(file); err == nil {
 		t.Fatal("invalid UTF-8 was encoded")
 	}
 }

@@ -1,22 +1,22 @@
-package exportfile_test
+package coursefile_test
 
 import (
 	"testing"
 
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 )
 
 func BenchmarkMarshal(b *testing.B) {
 	file := coursegen.Generate(coursegen.M, 1)
-	out, err := exportfile.Marshal(file)
+	out, err := coursefile.Marshal(file)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := exportfile.Marshal(file); err != nil {
+		if _, err := coursefile.Marshal(file); err != nil {
 			b.Fatal(err)
 		}
 	}

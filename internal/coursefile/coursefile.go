@@ -1,7 +1,11 @@
-// Package exportfile renders protobuf messages, the transfer file above all, as the
-// JSON people read and diff: lowerCamelCase names, enums by name, every field
-// present, two-space indentation, a final newline.
-package exportfile
+// Package coursefile is the transfer file format, with all its verbs: Write and
+// Marshal render a course as the JSON people read and diff (lowerCamelCase names,
+// enums by name, every field present, two-space indentation, a final newline);
+// Decode reads a file and reports every problem with its JSON path; Validate
+// checks what can be checked without a database; Normalize renumbers positions;
+// Digest names the content. Findings are the problems found, in Portuguese for
+// course managers. Package transfer orchestrates imports and exports around it.
+package coursefile
 
 import (
 	"bytes"
@@ -14,10 +18,13 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 )
 
+// FormatVersion is the version of the format this package writes and reads.
+const FormatVersion = 1
+
 // MarshalOptions are the protojson options of the transfer file.
 var MarshalOptions = protojson.MarshalOptions{EmitUnpopulated: true}
 
-var errInvalidUTF8 = errors.New("exportfile: invalid UTF-8 in a string")
+var errInvalidUTF8 = errors.New("coursefile: invalid UTF-8 in a string")
 
 // Marshal renders m as stable, indented JSON. protojson alone is not enough: its
 // whitespace deliberately varies between builds, so its compact output is

@@ -1,9 +1,7 @@
-package transfer
+package coursefile
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,18 +12,18 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
-// decodeFile parses the JSON of a transfer file. Before protojson parses it, one
+// Decode parses the JSON of a transfer file. Before protojson parses it, one
 // streaming pass over the tokens checks every field against the CourseExport
 // schema, so that all unknown fields (warnings) and all wrongly typed values
 // (errors) are reported with their JSON paths, not just the first. It returns nil
 // when the file cannot be parsed; the reasons are in f.
-func decodeFile(raw []byte, f *findings) *contentv1.CourseExport {
+func Decode(raw []byte, f *Findings) *contentv1.CourseExport {
 	// Fast path: a file that strict protojson accepts has no unknown field and no
 	// wrongly typed value, so there is nothing for the walk to report. Files this
 	// service exported always take it.
@@ -41,7 +39,7 @@ func decodeFile(raw []byte, f *findings) *contentv1.CourseExport {
 	var file contentv1.CourseExport
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &file); err != nil {
 		// The walk accepted what protojson refuses (a duplicated key, say).
-		f.errorf("INVALID_FILE", "", "O arquivo não pôde ser lido como uma exportação de curso: %s.", protojsonReason(err))
+		f.Errorf("INVALID_FILE", "", "O arquivo não pôde ser lido como uma exportação de curso: %s.", protojsonReason(err))
 		return nil
 	}
 	return &file
@@ -60,14 +58,14 @@ func protojsonReason(err error) string {
 	if i := strings.Index(msg, "):"); i >= 0 {
 		msg = strings.TrimSpace(msg[i+2:])
 	}
-	return truncate(msg, 200)
+	return fault.Excerpt(msg, 200)
 }
 
 // schemaWalker walks JSON tokens beside the proto descriptors.
 type schemaWalker struct {
 	dec *json.Decoder
 	raw []byte
-	f   *findings
+	f   *Findings
 	bad bool // a value had the wrong type: the file cannot be parsed
 }
 
@@ -80,7 +78,7 @@ func (w *schemaWalker) root() bool {
 		return false
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		w.f.errorf("NOT_A_COURSE_FILE", "", "O arquivo não é uma exportação de curso: esperava um objeto JSON com formatVersion e course.")
+		w.f.Errorf("NOT_A_COURSE_FILE", "", "O arquivo não é uma exportação de curso: esperava um objeto JSON com formatVersion e course.")
 		return false
 	}
 	md := (&contentv1.CourseExport{}).ProtoReflect().Descriptor()
@@ -93,12 +91,12 @@ func (w *schemaWalker) root() bool {
 		if err != nil {
 			w.syntax(err)
 		} else {
-			w.f.errorf("INVALID_JSON", "", "Há conteúdo depois do fim do objeto JSON (%s).", w.position(w.dec.InputOffset()))
+			w.f.Errorf("INVALID_JSON", "", "Há conteúdo depois do fim do objeto JSON (%s).", w.position(w.dec.InputOffset()))
 		}
 		return false
 	}
 	if !seen["formatVersion"] || !seen["course"] {
-		w.f.errorf("NOT_A_COURSE_FILE", "", "O arquivo não é uma exportação de curso: faltam os campos formatVersion e course.")
+		w.f.Errorf("NOT_A_COURSE_FILE", "", "O arquivo não é uma exportação de curso: faltam os campos formatVersion e course.")
 		return false
 	}
 	return !w.bad
@@ -120,7 +118,7 @@ func (w *schemaWalker) object(md protoreflect.MessageDescriptor, path string) (m
 			fd = md.Fields().ByTextName(key)
 		}
 		if fd == nil {
-			w.f.warnf("UNKNOWN_FIELD", fieldPath, "O campo %q não faz parte do formato e será ignorado.", key)
+			w.f.Warnf("UNKNOWN_FIELD", fieldPath, "O campo %q não faz parte do formato e será ignorado.", key)
 			if err := w.skip(); err != nil {
 				return nil, err
 			}
@@ -220,7 +218,7 @@ func (w *schemaWalker) enum(ed protoreflect.EnumDescriptor, path string, tok jso
 		return w.skipRest(tok)
 	}
 	w.bad = true
-	w.f.errorf("INVALID_ENUM_VALUE", path, "Valor %v desconhecido; use um dos valores %s.", tok, enumNames(ed))
+	w.f.Errorf("INVALID_ENUM_VALUE", path, "Valor %v desconhecido; use um dos valores %s.", tok, enumNames(ed))
 	return nil
 }
 
@@ -248,7 +246,7 @@ func isInt32(tok json.Token) bool {
 
 func (w *schemaWalker) wrongType(path, want string) {
 	w.bad = true
-	w.f.errorf("INVALID_FIELD_TYPE", path, "Tipo inválido: o valor deveria ser %s.", want)
+	w.f.Errorf("INVALID_FIELD_TYPE", path, "Tipo inválido: o valor deveria ser %s.", want)
 }
 
 // skip consumes one whole value.
@@ -287,11 +285,11 @@ func (w *schemaWalker) syntax(err error) {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		w.f.errorf("INVALID_JSON", "", "O arquivo não é um JSON válido (%s): %s.", w.position(se.Offset), se.Error())
+		w.f.Errorf("INVALID_JSON", "", "O arquivo não é um JSON válido (%s): %s.", w.position(se.Offset), se.Error())
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		w.f.errorf("INVALID_JSON", "", "O arquivo JSON termina no meio de um valor (%s): está incompleto?", w.position(int64(len(w.raw))))
+		w.f.Errorf("INVALID_JSON", "", "O arquivo JSON termina no meio de um valor (%s): está incompleto?", w.position(int64(len(w.raw))))
 	default:
-		w.f.errorf("INVALID_JSON", "", "O arquivo não é um JSON válido: %s.", err.Error())
+		w.f.Errorf("INVALID_JSON", "", "O arquivo não é um JSON válido: %s.", err.Error())
 	}
 }
 
@@ -309,20 +307,4 @@ func joinPath(parent, key string) string {
 		return key
 	}
 	return parent + "." + key
-}
-
-// contentDigest is the SHA-256 (hex) of the deterministic protobuf encoding of the
-// file's formatVersion and course. Whitespace, key order, unknown fields, the export
-// time and the source do not change it: two files with the same content have the
-// same digest.
-func contentDigest(file *contentv1.CourseExport) (string, error) {
-	canonical, err := proto.MarshalOptions{Deterministic: true}.Marshal(&contentv1.CourseExport{
-		FormatVersion: file.GetFormatVersion(),
-		Course:        file.GetCourse(),
-	})
-	if err != nil {
-		return "", fmt.Errorf("digest: %w", err)
-	}
-	sum := sha256.Sum256(canonical)
-	return hex.EncodeToString(sum[:]), nil
 }

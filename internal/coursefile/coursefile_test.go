@@ -1,4 +1,4 @@
-package exportfile_test
+package coursefile_test
 
 import (
 	"strings"
@@ -8,8 +8,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/exportfile"
 )
 
 func TestMarshalIsStableAndReadable(t *testing.T) {
@@ -17,7 +17,7 @@ func TestMarshalIsStableAndReadable(t *testing.T) {
 	if err := protojson.Unmarshal(demo.File, &file); err != nil {
 		t.Fatal(err)
 	}
-	first, err := exportfile.Marshal(&file)
+	first, err := coursefile.Marshal(&file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestMarshalIsStableAndReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := exportfile.Indent(messy)
+	second, err := coursefile.Indent(messy)
 	if err != nil {
 		t.Fatal(err)
 	}

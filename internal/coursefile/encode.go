@@ -1,4 +1,4 @@
-package exportfile
+package coursefile
 
 import (
 	"io"
