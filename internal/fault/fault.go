@@ -6,6 +6,7 @@ package fault
 
 import (
 	"errors"
+	"fmt"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -31,7 +32,24 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrPermissionDenied: valid credentials that may not do this.
 	ErrPermissionDenied = errors.New("permission denied")
+	// ErrRejected: the database refused data the caller sent (a constraint or a
+	// value it cannot store), though checks let it through.
+	ErrRejected = errors.New("rejected by the database")
 )
+
+// Rejection is an ErrRejected from the database: which constraint (or SQLSTATE
+// when no constraint is named) of which table refused a row.
+type Rejection struct {
+	Constraint, Table string
+	Err               error
+}
+
+func (r *Rejection) Error() string {
+	return fmt.Sprintf("rejected by the database: %s on %s: %v", r.Constraint, r.Table, r.Err)
+}
+
+// Unwrap makes errors.Is(err, ErrRejected) hold, and keeps the cause.
+func (r *Rejection) Unwrap() []error { return []error{ErrRejected, r.Err} }
 
 // Error is an error for the caller: a kind, a stable code, the path of the culprit
 // (a request field or JSON path, may be empty) and a pt-BR message.

@@ -23,13 +23,16 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/server"
 )
 
-func reason(err error) string {
+func reason(err error) string { return errorInfo(err).GetReason() }
+
+// errorInfo is the ErrorInfo detail of err, or nil.
+func errorInfo(err error) *errdetails.ErrorInfo {
 	for _, d := range status.Convert(err).Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
+			return info
 		}
 	}
-	return ""
+	return nil
 }
 
 func TestHostileTokens(t *testing.T) {

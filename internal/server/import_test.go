@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -19,7 +18,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/server"
 )
 
-func (e *env) post(t *testing.T, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
+func (e *env) post(t testing.TB, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	return e.do(t, http.MethodPost, path, body, headers)
 }
@@ -189,7 +188,8 @@ func TestImportOverGRPC(t *testing.T) {
 	}{
 		{"invalid file", &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: []byte("nope")}}, codes.InvalidArgument, "INVALID_JSON"},
 		{"no file", &contentv1.ApplyImportRequest{}, codes.InvalidArgument, "EMPTY_FILE"},
-		{"digest", &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: demo.File}, ExpectedDigest: "00"}, codes.FailedPrecondition, "DIGEST_MISMATCH"},
+		{"another digest", &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: demo.File}, ExpectedDigest: strings.Repeat("0", 64)}, codes.FailedPrecondition, "DIGEST_MISMATCH"},
+		{"not a digest", &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: demo.File}, ExpectedDigest: "00"}, codes.InvalidArgument, "INVALID_EXPECTED_DIGEST"},
 		{"just over the limit", &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: bytes.Repeat([]byte(" "), maxRequestBytes+1)}}, codes.ResourceExhausted, "FILE_TOO_LARGE"},
 		{"far over the limit", &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: bytes.Repeat([]byte(" "), 2*maxRequestBytes)}}, codes.ResourceExhausted, ""},
 	}
@@ -203,14 +203,8 @@ func TestImportOverGRPC(t *testing.T) {
 		if tt.want == "" {
 			continue
 		}
-		var reason string
-		for _, d := range s.Details() {
-			if info, ok := d.(*errdetails.ErrorInfo); ok {
-				reason = info.GetReason()
-			}
-		}
-		if reason != tt.want {
-			t.Errorf("%s: reason %q, want %q", tt.name, reason, tt.want)
+		if got := reason(err); got != tt.want {
+			t.Errorf("%s: reason %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

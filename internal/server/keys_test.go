@@ -37,7 +37,7 @@ var (
 	errKeys          error
 )
 
-func newTestKeys(t *testing.T) *testKeys {
+func newTestKeys(t testing.TB) *testKeys {
 	t.Helper()
 	keysOnce.Do(func() { // RSA generation is slow: once per test binary
 		if rsaKey, errKeys = rsa.GenerateKey(rand.Reader, 2048); errKeys != nil {
@@ -67,7 +67,7 @@ func (k *testKeys) jwk(kid string, pub any, alg string) jose.JSONWebKey {
 	return jose.JSONWebKey{Key: pub, KeyID: kid, Algorithm: alg, Use: "sig"}
 }
 
-func (k *testKeys) writeJWKS(t *testing.T, keys ...jose.JSONWebKey) {
+func (k *testKeys) writeJWKS(t testing.TB, keys ...jose.JSONWebKey) {
 	t.Helper()
 	doc, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
 	if err != nil {
@@ -88,11 +88,11 @@ func (k *testKeys) gestorClaims() jwt.MapClaims {
 }
 
 // token signs claims with the HS256 secret.
-func (k *testKeys) token(t *testing.T, claims jwt.MapClaims) string {
+func (k *testKeys) token(t testing.TB, claims jwt.MapClaims) string {
 	return k.sign(t, jwt.SigningMethodHS256, k.secret, "", claims)
 }
 
-func (k *testKeys) sign(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+func (k *testKeys) sign(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {

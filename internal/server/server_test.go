@@ -17,7 +17,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -66,9 +65,9 @@ type options struct {
 	rpcTimeout, importTimeout time.Duration
 }
 
-func start(t *testing.T) *env { return startWith(t, options{}) }
+func start(t testing.TB) *env { return startWith(t, options{}) }
 
-func startWith(t *testing.T, opt options) *env {
+func startWith(t testing.TB, opt options) *env {
 	t.Helper()
 	pool := pgtest.NewDB(t)
 	st := store.New(pool)
@@ -163,7 +162,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func (e *env) get(t *testing.T, path string) (*http.Response, []byte) {
+func (e *env) get(t testing.TB, path string) (*http.Response, []byte) {
 	t.Helper()
 	return e.do(t, http.MethodGet, path, nil, nil)
 }
@@ -171,7 +170,7 @@ func (e *env) get(t *testing.T, path string) (*http.Response, []byte) {
 // do sends a request with the given headers and returns the response and its
 // body. Unless headers name Authorization, the request carries a gestor token;
 // an empty Authorization value sends none.
-func (e *env) do(t *testing.T, method, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
+func (e *env) do(t testing.TB, method, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.httpURL+path, body)
 	if err != nil {
@@ -270,12 +269,7 @@ func TestErrorsOverGRPCAndREST(t *testing.T) {
 			if s.Code() != tt.grpcCode {
 				t.Fatalf("gRPC code = %v, want %v (%v)", s.Code(), tt.grpcCode, err)
 			}
-			var info *errdetails.ErrorInfo
-			for _, d := range s.Details() {
-				if i, ok := d.(*errdetails.ErrorInfo); ok {
-					info = i
-				}
-			}
+			info := errorInfo(err)
 			if info == nil || info.GetReason() != tt.code || info.GetMetadata()["path"] != "courseId" {
 				t.Fatalf("ErrorInfo = %v, want reason %s, path courseId", info, tt.code)
 			}

@@ -196,17 +196,15 @@ func writeCourse(ctx context.Context, tx pgx.Tx, c *contentv1.Course, p provenan
 // transaction, unless a course with its id already exists. It reports whether it
 // wrote anything, so seeding twice is harmless.
 func (s *Store) SeedCourse(ctx context.Context, c *contentv1.Course) (bool, error) {
-	created := false
-	err := s.transact(ctx, func(tx pgx.Tx) error {
+	created, err := transact(ctx, s.pool, func(tx pgx.Tx) (bool, error) {
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM courses WHERE id = $1)`, c.GetId()).Scan(&exists); err != nil {
-			return err
+			return false, err
 		}
 		if exists {
-			return nil
+			return false, nil
 		}
-		created = true
-		return writeCourse(ctx, tx, c, provenance{})
+		return true, writeCourse(ctx, tx, c, provenance{})
 	})
 	if err != nil {
 		return false, fmt.Errorf("seed course %s: %w", c.GetId(), err)

@@ -18,15 +18,16 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
-// Import runs fn in one read-write transaction, rolled back when dryRun. It is
-// run again when it loses a race: a serialization failure, or another import that
-// committed the same new competency code or idempotency key first. A row the
-// database refuses becomes a DATABASE_REJECTED fault.
-func (s *Store) Import(ctx context.Context, dryRun bool, fn func(transfer.ImportTx) error) error {
-	err := s.runTx(ctx, dryRun, lostImportRace, func(tx pgx.Tx) error {
-		return fn(&importTx{tx: tx})
+// Import runs attempt in one read-write transaction, committed only when the
+// attempt says so. It runs again when it loses a race: a serialization failure,
+// or another import that committed the same new competency code or idempotency
+// key first. A row the database refuses is a *fault.Rejection.
+func (s *Store) Import(ctx context.Context, attempt func(transfer.ImportTx) (*transfer.ImportAttempt, error)) (*transfer.ImportAttempt, error) {
+	a, err := runTx(ctx, s.pool, lostImportRace, func(tx pgx.Tx) (*transfer.ImportAttempt, bool, error) {
+		a, err := attempt(&importTx{tx: tx})
+		return a, a != nil && a.Commit, err
 	})
-	return rejected(err)
+	return a, rejected(err)
 }
 
 // Constraints whose violation means another import won a race: on retry the
@@ -42,7 +43,7 @@ func lostImportRace(err error) bool {
 }
 
 // rejected turns an integrity or data error (SQLSTATE classes 23 and 22) into a
-// DATABASE_REJECTED fault that names the constraint, never the SQL.
+// *fault.Rejection that names the constraint and the table, never the SQL.
 func rejected(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || !(strings.HasPrefix(pgErr.Code, "23") || strings.HasPrefix(pgErr.Code, "22")) {
@@ -52,8 +53,7 @@ func rejected(err error) error {
 	if what == "" {
 		what = pgErr.Code
 	}
-	return fault.New(fault.ErrInvalidArgument, "DATABASE_REJECTED", "",
-		fmt.Sprintf("O banco de dados recusou os dados (%s em %s); nada foi gravado.", what, pgErr.TableName))
+	return &fault.Rejection{Constraint: what, Table: pgErr.TableName, Err: err}
 }
 
 type importTx struct {

@@ -54,45 +54,55 @@ const transactRetries = 3
 
 // transact runs fn in a read-write transaction: rollback on error, commit otherwise,
 // and a retry (with a short backoff) when PostgreSQL reports a serialization
-// failure or deadlock, which only means the transaction lost a race.
-func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
-	return s.runTx(ctx, false, isRetryable, fn)
+// failure or deadlock, which only means the transaction lost a race. It returns
+// the value of the attempt that ended it.
+func transact[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, error)) (T, error) {
+	return runTx(ctx, pool, isRetryable, func(tx pgx.Tx) (T, bool, error) {
+		v, err := fn(tx)
+		return v, true, err
+	})
 }
 
-// runTx runs fn in a read-write transaction, committed unless rollbackOnly or fn
-// fails, and runs it again (up to transactRetries times) while retry says the
-// failure was a lost race.
-func (s *Store) runTx(ctx context.Context, rollbackOnly bool, retry func(error) bool, fn func(pgx.Tx) error) error {
-	var err error
+// runTx runs fn in a read-write transaction, committed when fn returns commit
+// and no error, rolled back otherwise, and runs it again (up to transactRetries
+// times) while retry says the failure was a lost race. Every attempt starts
+// afresh and returns its own value; runTx returns the last one, with its error.
+func runTx[T any](ctx context.Context, pool *pgxpool.Pool, retry func(error) bool, fn func(pgx.Tx) (v T, commit bool, err error)) (T, error) {
+	var (
+		v   T
+		err error
+	)
 	for attempt := 0; attempt <= transactRetries; attempt++ {
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return v, ctx.Err()
 			case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
 			}
 		}
-		err = s.runTxOnce(ctx, rollbackOnly, fn)
+		v, err = runTxOnce(ctx, pool, fn)
 		if err == nil || !retry(err) {
-			return dbError(err)
+			return v, dbError(err)
 		}
 	}
-	return fmt.Errorf("transaction failed after %d retries: %w", transactRetries, dbError(err))
+	return v, fmt.Errorf("transaction failed after %d retries: %w", transactRetries, dbError(err))
 }
 
-func (s *Store) runTxOnce(ctx context.Context, rollbackOnly bool, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+func runTxOnce[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, bool, error)) (T, error) {
+	var zero T
+	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return err
+		return zero, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
+	v, commit, err := fn(tx)
+	if err != nil {
+		return v, err
 	}
-	if rollbackOnly {
-		return tx.Rollback(ctx)
+	if !commit {
+		return v, tx.Rollback(ctx)
 	}
-	return tx.Commit(ctx)
+	return v, tx.Commit(ctx)
 }
 
 func isRetryable(err error) bool {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,12 +19,20 @@ import (
 
 // ImportStore is what imports need from the database.
 type ImportStore interface {
-	// Import runs fn in one read-write transaction. With dryRun the transaction is
-	// always rolled back; otherwise it is committed when fn returns nil. fn may run
-	// more than once when the transaction loses a race, so it must start afresh.
-	// A row the database refuses ends the transaction with a *fault.Error of code
-	// DATABASE_REJECTED.
-	Import(ctx context.Context, dryRun bool, fn func(ImportTx) error) error
+	// Import runs attempt in one read-write transaction, committed only when the
+	// attempt returns Commit and no error. The attempt runs again when the
+	// transaction loses a race, so it must start afresh; Import returns the
+	// outcome of the last run, also with its error. A row the database refuses
+	// ends the transaction with a *fault.Rejection.
+	Import(ctx context.Context, attempt func(ImportTx) (*ImportAttempt, error)) (*ImportAttempt, error)
+}
+
+// ImportAttempt is the outcome of one run of an import transaction.
+type ImportAttempt struct {
+	// Commit keeps what the attempt wrote; a dry run, a file with errors and a
+	// replay never commit.
+	Commit bool
+	result *importResult
 }
 
 // ImportTx is the database inside one import transaction.
@@ -110,11 +117,14 @@ const maxIdempotencyKeyLen = 200
 // nothing at all. With an idempotency key, a repeat returns the first result. With
 // an expected digest, a file whose digest differs is refused.
 func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKey, expectedDigest string) (*contentv1.ApplyImportResponse, error) {
-	if len(idempotencyKey) > maxIdempotencyKeyLen {
-		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_IDEMPOTENCY_KEY", "idempotencyKey",
-			fmt.Sprintf("A chave de idempotência deve ter no máximo %d caracteres.", maxIdempotencyKeyLen))
+	if err := checkIdempotencyKey(idempotencyKey); err != nil {
+		return nil, err
 	}
-	res, err := s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expectedDigest})
+	expected, err := checkExpectedDigest(expectedDigest)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expected})
 	if err == nil && !res.report.GetOk() {
 		err = reportError(res.report, "O arquivo tem erros e não foi importado. Nada foi gravado.")
 	}
@@ -150,9 +160,6 @@ type importResult struct {
 	replayed bool
 }
 
-// errDryRun ends a dry run's transaction after the writes: it is rolled back anyway.
-var errDryRun = errors.New("dry run")
-
 func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptions) (*importResult, error) {
 	var static coursefile.Findings
 	file := in.File
@@ -176,7 +183,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 	if err != nil {
 		return nil, err
 	}
-	if want := normalizeDigest(opt.expectedDigest); want != "" && want != digest {
+	if want := opt.expectedDigest; want != "" && want != digest {
 		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
 			"O arquivo mudou desde a análise (o digest não confere). Analise o arquivo novamente antes de aplicar.")
 	}
@@ -189,68 +196,70 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		coursefile.Normalize(file.GetCourse())
 		prepared = prepareImport(file.GetCourse())
 	}
-
-	var res *importResult
-	err = s.store.Import(ctx, opt.dryRun, func(tx ImportTx) error {
-		res = nil
-		f := static.Clone()
-		if opt.key != "" {
-			if err := tx.LockKey(ctx, opt.key); err != nil {
-				return err
-			}
-			prior, err := tx.BatchByKey(ctx, opt.key)
-			if err != nil {
-				return err
-			}
-			if prior != nil {
-				res, err = replay(prior, digest)
-				return err
-			}
-		}
-		earlier, err := tx.BatchesByDigest(ctx, digest)
-		if err != nil {
-			return err
-		}
-		for _, b := range earlier {
-			f.Warnf("ALREADY_IMPORTED", "", "Este mesmo conteúdo já foi importado em %s UTC (lote %s, curso %s); importar de novo cria outro curso.",
-				b.CreatedAt.UTC().Format("02/01/2006 15:04"), b.ID, b.CourseID)
-		}
-		report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest}
-		res = &importResult{report: report}
-		if prepared == nil {
-			report.Errors, report.Warnings = f.Errors(), f.Warnings()
-			return nil // the file has errors: nothing to write
-		}
-		p, err := prepared.plan(ctx, tx, f)
-		if err != nil {
-			return err
-		}
-		report.Ok = true
-		report.Counts = p.counts
-		report.Errors, report.Warnings = f.Errors(), f.Warnings()
-		res.response = &contentv1.ApplyImportResponse{
-			CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report, IdMap: p.idMap,
-		}
-		if err := s.write(ctx, tx, prepared, p, res.response, digest, opt.key); err != nil {
-			return err
-		}
-		if opt.dryRun {
-			return errDryRun
-		}
-		return nil
+	a, err := s.store.Import(ctx, func(tx ImportTx) (*ImportAttempt, error) {
+		return s.importAttempt(ctx, tx, file, prepared, static.Clone(), digest, opt)
 	})
-	var rejected *fault.Error
+	var rejection *fault.Rejection
 	switch {
-	case errors.Is(err, errDryRun):
-	case errors.As(err, &rejected) && rejected.Code == "DATABASE_REJECTED":
+	case errors.As(err, &rejection) && a != nil && a.result != nil:
 		// The database refused what validation let through: a truthful analysis says so.
+		res := a.result
 		res.report.Ok = false
-		res.report.Errors = append(res.report.Errors, &contentv1.Finding{Code: rejected.Code, Message: rejected.Message})
+		res.report.Errors = append(res.report.Errors, &contentv1.Finding{Code: "DATABASE_REJECTED", Message: fmt.Sprintf(
+			"O banco de dados recusou os dados (%s em %s); nada foi gravado.", rejection.Constraint, rejection.Table)})
 		res.response = nil
+		return res, nil
 	case err != nil:
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	return res, nil
+	return a.result, nil
+}
+
+// importAttempt is one run of the import transaction: the replay of an earlier
+// apply with the same key, or the plan of the file and, for a valid file, its
+// writes (a dry run writes too, so that the database judges every row, and
+// does not commit).
+func (s *Service) importAttempt(ctx context.Context, tx ImportTx, file *contentv1.CourseExport, prepared *importCourse,
+	f *coursefile.Findings, digest string, opt importOptions) (*ImportAttempt, error) {
+	if opt.key != "" {
+		if err := tx.LockKey(ctx, opt.key); err != nil {
+			return nil, err
+		}
+		prior, err := tx.BatchByKey(ctx, opt.key)
+		if err != nil {
+			return nil, err
+		}
+		if prior != nil {
+			res, err := replay(prior, digest)
+			return &ImportAttempt{result: res}, err
+		}
+	}
+	earlier, err := tx.BatchesByDigest(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range earlier {
+		f.Warnf("ALREADY_IMPORTED", "", "Este mesmo conteúdo já foi importado em %s UTC (lote %s, curso %s); importar de novo cria outro curso.",
+			b.CreatedAt.UTC().Format("02/01/2006 15:04"), b.ID, b.CourseID)
+	}
+	report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest}
+	res := &importResult{report: report}
+	if prepared == nil {
+		report.Errors, report.Warnings = f.Errors(), f.Warnings()
+		return &ImportAttempt{result: res}, nil // the file has errors: nothing to write
+	}
+	p, err := prepared.plan(ctx, tx, f)
+	if err != nil {
+		return nil, err
+	}
+	report.Ok = true
+	report.Counts = p.counts
+	report.Errors, report.Warnings = f.Errors(), f.Warnings()
+	res.response = &contentv1.ApplyImportResponse{
+		CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report, IdMap: p.idMap,
+	}
+	err = s.write(ctx, tx, prepared, p, res.response, digest, opt.key)
+	return &ImportAttempt{Commit: !opt.dryRun, result: res}, err
 }
 
 // write records the batch, the course and the audit entry.
@@ -305,13 +314,6 @@ func reportError(report *contentv1.ImportReport, msg string) error {
 	}
 	e.Details = append(e.Details, report)
 	return e
-}
-
-// normalizeDigest accepts a digest as sent in If-Match: quoted, weak or not.
-func normalizeDigest(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "W/")
-	return strings.ToLower(strings.Trim(s, `"`))
 }
 
 func humanBytes(n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
@@ -32,9 +33,8 @@ func (s *Service) ListCourses(ctx context.Context, req *contentv1.ListCoursesReq
 	if _, ok := contentv1.CourseStatus_name[int32(q.Status)]; !ok {
 		return nil, fault.New(fault.ErrInvalidArgument, "INVALID_STATUS", "status", "Status de curso desconhecido.")
 	}
-	if len([]rune(q.TitleContains)) > maxTitleQuery {
-		return nil, fault.New(fault.ErrInvalidArgument, "TITLE_QUERY_TOO_LONG", "titleQuery",
-			fmt.Sprintf("O filtro de título deve ter no máximo %d caracteres.", maxTitleQuery))
+	if err := checkTitleQuery(q.TitleContains); err != nil {
+		return nil, err
 	}
 	if tok := req.GetPageToken(); tok != "" {
 		cursor, err := decodePageToken(tok)
@@ -84,6 +84,9 @@ func decodePageToken(token string) (*CourseCursor, error) {
 	var cursor CourseCursor
 	if err := json.Unmarshal(raw, &cursor); err != nil {
 		return nil, err
+	}
+	if p := textProblem(cursor.Title, true); p != "" {
+		return nil, errors.New("page token title " + p)
 	}
 	return &cursor, nil
 }

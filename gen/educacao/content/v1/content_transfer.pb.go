@@ -84,13 +84,15 @@ func (IdMappingOutcome) EnumDescriptor() ([]byte, []int) {
 type ListCoursesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Maximum number of courses to return: 1 to 200, 50 when zero.
-	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize" json:"page_size,omitempty"`
 	// Token from a previous response's next_page_token; empty for the first page.
-	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken" json:"page_token,omitempty"`
 	// Only courses in this status; all when unspecified.
-	Status CourseStatus `protobuf:"varint,3,opt,name=status,proto3,enum=educacao.content.v1.CourseStatus" json:"status,omitempty"`
+	Status CourseStatus `protobuf:"varint,3,opt,name=status,enum=educacao.content.v1.CourseStatus" json:"status,omitempty"`
 	// Only courses whose title contains this text (case- and accent-insensitive).
-	TitleQuery    string `protobuf:"bytes,4,opt,name=title_query,json=titleQuery,proto3" json:"title_query,omitempty"`
+	// The service checks the text itself (not the decoder): bytes that are not
+	// UTF-8 are an INVALID_ARGUMENT with this field's path, not a failed decode.
+	TitleQuery    string `protobuf:"bytes,4,opt,name=title_query,json=titleQuery" json:"title_query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -157,9 +159,9 @@ func (x *ListCoursesRequest) GetTitleQuery() string {
 type ListCoursesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The courses of this page.
-	Courses []*CourseSummary `protobuf:"bytes,1,rep,name=courses,proto3" json:"courses,omitempty"`
+	Courses []*CourseSummary `protobuf:"bytes,1,rep,name=courses" json:"courses,omitempty"`
 	// Token for the next page; empty on the last page.
-	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -212,17 +214,17 @@ func (x *ListCoursesResponse) GetNextPageToken() string {
 type CourseSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Course id.
-	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id" json:"id,omitempty"`
 	// Course title.
-	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Title string `protobuf:"bytes,2,opt,name=title" json:"title,omitempty"`
 	// Publication state.
-	Status CourseStatus `protobuf:"varint,3,opt,name=status,proto3,enum=educacao.content.v1.CourseStatus" json:"status,omitempty"`
+	Status CourseStatus `protobuf:"varint,3,opt,name=status,enum=educacao.content.v1.CourseStatus" json:"status,omitempty"`
 	// Number of modules.
-	ModuleCount int32 `protobuf:"varint,4,opt,name=module_count,json=moduleCount,proto3" json:"module_count,omitempty"`
+	ModuleCount int32 `protobuf:"varint,4,opt,name=module_count,json=moduleCount" json:"module_count,omitempty"`
 	// Number of lessons.
-	LessonCount int32 `protobuf:"varint,5,opt,name=lesson_count,json=lessonCount,proto3" json:"lesson_count,omitempty"`
+	LessonCount int32 `protobuf:"varint,5,opt,name=lesson_count,json=lessonCount" json:"lesson_count,omitempty"`
 	// Last change of the course row.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt" json:"updated_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -303,7 +305,7 @@ func (x *CourseSummary) GetUpdatedAt() *timestamppb.Timestamp {
 type ExportCourseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id (UUID) of the course.
-	CourseId      string `protobuf:"bytes,1,opt,name=course_id,json=courseId,proto3" json:"course_id,omitempty"`
+	CourseId      string `protobuf:"bytes,1,opt,name=course_id,json=courseId" json:"course_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,9 +351,9 @@ func (x *ExportCourseRequest) GetCourseId() string {
 type ExportCourseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The transfer file.
-	File *CourseExport `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	File *CourseExport `protobuf:"bytes,1,opt,name=file" json:"file,omitempty"`
 	// Suggested file name, "<course-slug>-<yyyymmdd>.json".
-	Filename      string `protobuf:"bytes,2,opt,name=filename,proto3" json:"filename,omitempty"`
+	Filename      string `protobuf:"bytes,2,opt,name=filename" json:"filename,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -477,12 +479,12 @@ type isAnalyzeImportRequest_Source interface {
 
 type AnalyzeImportRequest_File struct {
 	// The transfer file as a message.
-	File *CourseExport `protobuf:"bytes,1,opt,name=file,proto3,oneof"`
+	File *CourseExport `protobuf:"bytes,1,opt,name=file,oneof"`
 }
 
 type AnalyzeImportRequest_FileJson struct {
 	// The transfer file as JSON, exactly as exported.
-	FileJson []byte `protobuf:"bytes,2,opt,name=file_json,json=fileJson,proto3,oneof"`
+	FileJson []byte `protobuf:"bytes,2,opt,name=file_json,json=fileJson,oneof"`
 }
 
 func (*AnalyzeImportRequest_File) isAnalyzeImportRequest_Source() {}
@@ -493,7 +495,7 @@ func (*AnalyzeImportRequest_FileJson) isAnalyzeImportRequest_Source() {}
 type AnalyzeImportResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What applying the file would do.
-	Report        *ImportReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	Report        *ImportReport `protobuf:"bytes,1,opt,name=report" json:"report,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -547,10 +549,12 @@ type ApplyImportRequest struct {
 	Source isApplyImportRequest_Source `protobuf_oneof:"source"`
 	// Optional key that makes retries safe: the same key returns the first result.
 	// Over REST, the Idempotency-Key header.
-	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// The service checks the text itself (not the decoder): bytes that are not
+	// UTF-8 are an INVALID_ARGUMENT with this field's path, not a failed decode.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey" json:"idempotency_key,omitempty"`
 	// Optional digest from the analysis; the import is refused if the file differs.
 	// Over REST, the If-Match header.
-	ExpectedDigest string `protobuf:"bytes,3,opt,name=expected_digest,json=expectedDigest,proto3" json:"expected_digest,omitempty"`
+	ExpectedDigest string `protobuf:"bytes,3,opt,name=expected_digest,json=expectedDigest" json:"expected_digest,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -630,12 +634,12 @@ type isApplyImportRequest_Source interface {
 
 type ApplyImportRequest_File struct {
 	// The transfer file as a message.
-	File *CourseExport `protobuf:"bytes,1,opt,name=file,proto3,oneof"`
+	File *CourseExport `protobuf:"bytes,1,opt,name=file,oneof"`
 }
 
 type ApplyImportRequest_FileJson struct {
 	// The transfer file as JSON, exactly as exported.
-	FileJson []byte `protobuf:"bytes,4,opt,name=file_json,json=fileJson,proto3,oneof"`
+	FileJson []byte `protobuf:"bytes,4,opt,name=file_json,json=fileJson,oneof"`
 }
 
 func (*ApplyImportRequest_File) isApplyImportRequest_Source() {}
@@ -646,13 +650,13 @@ func (*ApplyImportRequest_FileJson) isApplyImportRequest_Source() {}
 type ApplyImportResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id of the new DRAFT course.
-	CourseId string `protobuf:"bytes,1,opt,name=course_id,json=courseId,proto3" json:"course_id,omitempty"`
+	CourseId string `protobuf:"bytes,1,opt,name=course_id,json=courseId" json:"course_id,omitempty"`
 	// Id of the import batch recorded for this import.
-	ImportBatchId string `protobuf:"bytes,2,opt,name=import_batch_id,json=importBatchId,proto3" json:"import_batch_id,omitempty"`
+	ImportBatchId string `protobuf:"bytes,2,opt,name=import_batch_id,json=importBatchId" json:"import_batch_id,omitempty"`
 	// The analysis of the applied file: counts and warnings.
-	Report *ImportReport `protobuf:"bytes,3,opt,name=report,proto3" json:"report,omitempty"`
+	Report *ImportReport `protobuf:"bytes,3,opt,name=report" json:"report,omitempty"`
 	// For every id in the file, the id it got in this database.
-	IdMap         []*IdMapping `protobuf:"bytes,4,rep,name=id_map,json=idMap,proto3" json:"id_map,omitempty"`
+	IdMap         []*IdMapping `protobuf:"bytes,4,rep,name=id_map,json=idMap" json:"id_map,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -719,17 +723,17 @@ func (x *ApplyImportResponse) GetIdMap() []*IdMapping {
 type ImportReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// True when the file has no errors and can be applied.
-	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	Ok bool `protobuf:"varint,1,opt,name=ok" json:"ok,omitempty"`
 	// The file's formatVersion.
-	FormatVersion int32 `protobuf:"varint,2,opt,name=format_version,json=formatVersion,proto3" json:"format_version,omitempty"`
+	FormatVersion int32 `protobuf:"varint,2,opt,name=format_version,json=formatVersion" json:"format_version,omitempty"`
 	// SHA-256 (hex) of the canonical form of the file's content.
-	Digest string `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	Digest string `protobuf:"bytes,3,opt,name=digest" json:"digest,omitempty"`
 	// What applying the file creates or reuses.
-	Counts *ImportCounts `protobuf:"bytes,4,opt,name=counts,proto3" json:"counts,omitempty"`
+	Counts *ImportCounts `protobuf:"bytes,4,opt,name=counts" json:"counts,omitempty"`
 	// Problems that do not block the import.
-	Warnings []*Finding `protobuf:"bytes,5,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	Warnings []*Finding `protobuf:"bytes,5,rep,name=warnings" json:"warnings,omitempty"`
 	// Problems that block the import.
-	Errors        []*Finding `protobuf:"bytes,6,rep,name=errors,proto3" json:"errors,omitempty"`
+	Errors        []*Finding `protobuf:"bytes,6,rep,name=errors" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -810,33 +814,33 @@ func (x *ImportReport) GetErrors() []*Finding {
 type ImportCounts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Courses created (always 1 for an applicable file).
-	Courses int32 `protobuf:"varint,1,opt,name=courses,proto3" json:"courses,omitempty"`
+	Courses int32 `protobuf:"varint,1,opt,name=courses" json:"courses,omitempty"`
 	// Modules created.
-	Modules int32 `protobuf:"varint,2,opt,name=modules,proto3" json:"modules,omitempty"`
+	Modules int32 `protobuf:"varint,2,opt,name=modules" json:"modules,omitempty"`
 	// Lessons created.
-	Lessons int32 `protobuf:"varint,3,opt,name=lessons,proto3" json:"lessons,omitempty"`
+	Lessons int32 `protobuf:"varint,3,opt,name=lessons" json:"lessons,omitempty"`
 	// Quizzes created.
-	Quizzes int32 `protobuf:"varint,4,opt,name=quizzes,proto3" json:"quizzes,omitempty"`
+	Quizzes int32 `protobuf:"varint,4,opt,name=quizzes" json:"quizzes,omitempty"`
 	// Quiz questions created.
-	Questions int32 `protobuf:"varint,5,opt,name=questions,proto3" json:"questions,omitempty"`
+	Questions int32 `protobuf:"varint,5,opt,name=questions" json:"questions,omitempty"`
 	// Quiz question options created.
-	Options int32 `protobuf:"varint,6,opt,name=options,proto3" json:"options,omitempty"`
+	Options int32 `protobuf:"varint,6,opt,name=options" json:"options,omitempty"`
 	// Competencies created.
-	CompetenciesCreated int32 `protobuf:"varint,7,opt,name=competencies_created,json=competenciesCreated,proto3" json:"competencies_created,omitempty"`
+	CompetenciesCreated int32 `protobuf:"varint,7,opt,name=competencies_created,json=competenciesCreated" json:"competencies_created,omitempty"`
 	// Existing competencies reused (matched by code).
-	CompetenciesReused int32 `protobuf:"varint,8,opt,name=competencies_reused,json=competenciesReused,proto3" json:"competencies_reused,omitempty"`
+	CompetenciesReused int32 `protobuf:"varint,8,opt,name=competencies_reused,json=competenciesReused" json:"competencies_reused,omitempty"`
 	// Lesson–competency links created.
-	LessonCompetencyLinks int32 `protobuf:"varint,9,opt,name=lesson_competency_links,json=lessonCompetencyLinks,proto3" json:"lesson_competency_links,omitempty"`
+	LessonCompetencyLinks int32 `protobuf:"varint,9,opt,name=lesson_competency_links,json=lessonCompetencyLinks" json:"lesson_competency_links,omitempty"`
 	// Question-bank questions created.
-	BankQuestionsCreated int32 `protobuf:"varint,10,opt,name=bank_questions_created,json=bankQuestionsCreated,proto3" json:"bank_questions_created,omitempty"`
+	BankQuestionsCreated int32 `protobuf:"varint,10,opt,name=bank_questions_created,json=bankQuestionsCreated" json:"bank_questions_created,omitempty"`
 	// Question-bank questions already present and not duplicated.
-	BankQuestionsExisting int32 `protobuf:"varint,11,opt,name=bank_questions_existing,json=bankQuestionsExisting,proto3" json:"bank_questions_existing,omitempty"`
+	BankQuestionsExisting int32 `protobuf:"varint,11,opt,name=bank_questions_existing,json=bankQuestionsExisting" json:"bank_questions_existing,omitempty"`
 	// Question-bank options created.
-	BankOptions int32 `protobuf:"varint,12,opt,name=bank_options,json=bankOptions,proto3" json:"bank_options,omitempty"`
+	BankOptions int32 `protobuf:"varint,12,opt,name=bank_options,json=bankOptions" json:"bank_options,omitempty"`
 	// FAQ entries created.
-	FaqEntries int32 `protobuf:"varint,13,opt,name=faq_entries,json=faqEntries,proto3" json:"faq_entries,omitempty"`
+	FaqEntries int32 `protobuf:"varint,13,opt,name=faq_entries,json=faqEntries" json:"faq_entries,omitempty"`
 	// Question-bank options not created because their question already exists.
-	BankOptionsSkipped int32 `protobuf:"varint,14,opt,name=bank_options_skipped,json=bankOptionsSkipped,proto3" json:"bank_options_skipped,omitempty"`
+	BankOptionsSkipped int32 `protobuf:"varint,14,opt,name=bank_options_skipped,json=bankOptionsSkipped" json:"bank_options_skipped,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -973,11 +977,11 @@ func (x *ImportCounts) GetBankOptionsSkipped() int32 {
 type Finding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stable machine-readable code, e.g. "DANGLING_COMPETENCY_REF".
-	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Code string `protobuf:"bytes,1,opt,name=code" json:"code,omitempty"`
 	// JSON path of the culprit, e.g. "course.modules[2].lessons[0].videoUrl".
-	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Path string `protobuf:"bytes,2,opt,name=path" json:"path,omitempty"`
 	// Human message in Portuguese (pt-BR).
-	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1038,15 +1042,15 @@ type IdMapping struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Kind of entity: "course", "module", "lesson", "quiz", "question", "option",
 	// "competency", "bankQuestion", "bankOption", "faq".
-	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Kind string `protobuf:"bytes,1,opt,name=kind" json:"kind,omitempty"`
 	// Id in the file.
-	ExternalId string `protobuf:"bytes,2,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	ExternalId string `protobuf:"bytes,2,opt,name=external_id,json=externalId" json:"external_id,omitempty"`
 	// Id in this database.
-	Id string `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,3,opt,name=id" json:"id,omitempty"`
 	// What happened to the entity.
-	Outcome IdMappingOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=educacao.content.v1.IdMappingOutcome" json:"outcome,omitempty"`
+	Outcome IdMappingOutcome `protobuf:"varint,4,opt,name=outcome,enum=educacao.content.v1.IdMappingOutcome" json:"outcome,omitempty"`
 	// Why, when the entity was reused or skipped (pt-BR).
-	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason        string `protobuf:"bytes,5,opt,name=reason" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1120,13 +1124,13 @@ var File_educacao_content_v1_content_transfer_proto protoreflect.FileDescriptor
 
 const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\n" +
-	"*educacao/content/v1/content_transfer.proto\x12\x13educacao.content.v1\x1a'educacao/content/v1/course_export.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n" +
+	"*educacao/content/v1/content_transfer.proto\x12\x13educacao.content.v1\x1a'educacao/content/v1/course_export.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
 	"\x12ListCoursesRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12$\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x129\n" +
-	"\x06status\x18\x03 \x01(\x0e2!.educacao.content.v1.CourseStatusR\x06status\x12\x1f\n" +
-	"\vtitle_query\x18\x04 \x01(\tR\n" +
+	"page_token\x18\x02 \x01(\tB\x05\xaa\x01\x02 \x03R\tpageToken\x129\n" +
+	"\x06status\x18\x03 \x01(\x0e2!.educacao.content.v1.CourseStatusR\x06status\x12&\n" +
+	"\vtitle_query\x18\x04 \x01(\tB\x05\xaa\x01\x02 \x03R\n" +
 	"titleQuery\"{\n" +
 	"\x13ListCoursesResponse\x12<\n" +
 	"\acourses\x18\x01 \x03(\v2\".educacao.content.v1.CourseSummaryR\acourses\x12&\n" +
@@ -1138,9 +1142,9 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\fmodule_count\x18\x04 \x01(\x05R\vmoduleCount\x12!\n" +
 	"\flesson_count\x18\x05 \x01(\x05R\vlessonCount\x129\n" +
 	"\n" +
-	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"2\n" +
-	"\x13ExportCourseRequest\x12\x1b\n" +
-	"\tcourse_id\x18\x01 \x01(\tR\bcourseId\"i\n" +
+	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"9\n" +
+	"\x13ExportCourseRequest\x12\"\n" +
+	"\tcourse_id\x18\x01 \x01(\tB\x05\xaa\x01\x02 \x03R\bcourseId\"i\n" +
 	"\x14ExportCourseResponse\x125\n" +
 	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportR\x04file\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\"x\n" +
@@ -1149,12 +1153,12 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\tfile_json\x18\x02 \x01(\fH\x00R\bfileJsonB\b\n" +
 	"\x06source\"R\n" +
 	"\x15AnalyzeImportResponse\x129\n" +
-	"\x06report\x18\x01 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\"\xc8\x01\n" +
+	"\x06report\x18\x01 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\"\xd6\x01\n" +
 	"\x12ApplyImportRequest\x127\n" +
 	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportH\x00R\x04file\x12\x1d\n" +
-	"\tfile_json\x18\x04 \x01(\fH\x00R\bfileJson\x12'\n" +
-	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12'\n" +
-	"\x0fexpected_digest\x18\x03 \x01(\tR\x0eexpectedDigestB\b\n" +
+	"\tfile_json\x18\x04 \x01(\fH\x00R\bfileJson\x12.\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tB\x05\xaa\x01\x02 \x03R\x0eidempotencyKey\x12.\n" +
+	"\x0fexpected_digest\x18\x03 \x01(\tB\x05\xaa\x01\x02 \x03R\x0eexpectedDigestB\b\n" +
 	"\x06source\"\xcc\x01\n" +
 	"\x13ApplyImportResponse\x12\x1b\n" +
 	"\tcourse_id\x18\x01 \x01(\tR\bcourseId\x12&\n" +
@@ -1205,7 +1209,7 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\vListCourses\x12'.educacao.content.v1.ListCoursesRequest\x1a(.educacao.content.v1.ListCoursesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/gestor/courses\x12\x94\x01\n" +
 	"\fExportCourse\x12(.educacao.content.v1.ExportCourseRequest\x1a).educacao.content.v1.ExportCourseResponse\"/\x82\xd3\xe4\x93\x02)b\x04file\x12!/gestor/export/course/{course_id}\x12\x8c\x01\n" +
 	"\rAnalyzeImport\x12).educacao.content.v1.AnalyzeImportRequest\x1a*.educacao.content.v1.AnalyzeImportResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x04file\"\x16/gestor/import/analyze\x12\x84\x01\n" +
-	"\vApplyImport\x12'.educacao.content.v1.ApplyImportRequest\x1a(.educacao.content.v1.ApplyImportResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x04file\"\x14/gestor/import/applyBSZQgithub.com/educacao-continuada/content-transfer/gen/educacao/content/v1;contentv1b\x06proto3"
+	"\vApplyImport\x12'.educacao.content.v1.ApplyImportRequest\x1a(.educacao.content.v1.ApplyImportResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x04file\"\x14/gestor/import/applyBXZQgithub.com/educacao-continuada/content-transfer/gen/educacao/content/v1;contentv1\x92\x03\x02\b\x02b\beditionsp\xe8\a"
 
 var (
 	file_educacao_content_v1_content_transfer_proto_rawDescOnce sync.Once
