@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
-	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
 // Decode parses the JSON of a transfer file. Before protojson parses it, one
@@ -24,6 +24,11 @@ import (
 // (errors) are reported with their JSON paths, not just the first. It returns nil
 // when the file cannot be parsed; the reasons are in f.
 func Decode(raw []byte, f *Findings) *contentv1.CourseExport {
+	raw = bytes.TrimPrefix(raw, utf8BOM) // Notepad and Excel write one
+	if !utf8.Valid(raw) {
+		reportEncoding(raw, f)
+		return nil
+	}
 	// Fast path: a file that strict protojson accepts has no unknown field and no
 	// wrongly typed value, so there is nothing for the walk to report. Files this
 	// service exported always take it.
@@ -38,27 +43,36 @@ func Decode(raw []byte, f *Findings) *contentv1.CourseExport {
 	}
 	var file contentv1.CourseExport
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &file); err != nil {
-		// The walk accepted what protojson refuses (a duplicated key, say).
-		f.Errorf("INVALID_FILE", "", "O arquivo não pôde ser lido como uma exportação de curso: %s.", protojsonReason(err))
+		// The walk checks all protojson checks; this is a safety net whose
+		// English text is no use to a course manager.
+		f.Errorf("INVALID_FILE", "", "O arquivo não pôde ser lido como uma exportação de curso.")
 		return nil
 	}
 	return &file
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// reportEncoding reports the first byte that is not UTF-8: the file was saved
+// in another encoding (Latin-1 or Windows-1252, from an old editor).
+func reportEncoding(raw []byte, f *Findings) {
+	i := 0
+	for i < len(raw) {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		i += size
+	}
+	f.Errorf("INVALID_ENCODING", "", "O arquivo não está em UTF-8: o byte 0x%02X (%s) não é UTF-8 válido. "+
+		"Ele parece ter sido salvo em outra codificação (Latin-1 ou Windows-1252); salve-o como UTF-8 e envie de novo.",
+		raw[i], position(raw, int64(i)))
 }
 
 // hasFormatVersion tells whether the file states its formatVersion: protojson
 // cannot tell a missing 0 from a written one, and the walk reports it missing.
 func hasFormatVersion(raw []byte) bool {
 	return bytes.Contains(raw, []byte(`"formatVersion"`)) || bytes.Contains(raw, []byte(`"format_version"`))
-}
-
-// protojsonReason keeps the useful end of a protojson error ("proto: (line 3:5):
-// duplicate field ...").
-func protojsonReason(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "):"); i >= 0 {
-		msg = strings.TrimSpace(msg[i+2:])
-	}
-	return fault.Excerpt(msg, 200)
 }
 
 // schemaWalker walks JSON tokens beside the proto descriptors.
@@ -91,7 +105,7 @@ func (w *schemaWalker) root() bool {
 		if err != nil {
 			w.syntax(err)
 		} else {
-			w.f.Errorf("INVALID_JSON", "", "Há conteúdo depois do fim do objeto JSON (%s).", w.position(w.dec.InputOffset()))
+			w.f.Errorf("INVALID_JSON", "", "Há conteúdo depois do fim do objeto JSON (%s).", position(w.raw, w.dec.InputOffset()))
 		}
 		return false
 	}
@@ -106,6 +120,7 @@ func (w *schemaWalker) root() bool {
 // (JSON) names of the known fields it saw.
 func (w *schemaWalker) object(md protoreflect.MessageDescriptor, path string) (map[string]bool, error) {
 	seen := map[string]bool{}
+	keys := map[string]bool{}
 	for w.dec.More() {
 		tok, err := w.dec.Token()
 		if err != nil {
@@ -117,6 +132,15 @@ func (w *schemaWalker) object(md protoreflect.MessageDescriptor, path string) (m
 		if fd == nil {
 			fd = md.Fields().ByTextName(key)
 		}
+		dupKey := key
+		if fd != nil {
+			dupKey = fd.JSONName() // "formatVersion" and "format_version" are one field
+		}
+		if keys[dupKey] {
+			w.bad = true
+			w.f.Errorf("DUPLICATE_KEY", fieldPath, "O campo %q aparece duas vezes %s; deixe só um.", key, inObject(path))
+		}
+		keys[dupKey] = true
 		if fd == nil {
 			w.f.Warnf("UNKNOWN_FIELD", fieldPath, "O campo %q não faz parte do formato e será ignorado.", key)
 			if err := w.skip(); err != nil {
@@ -280,26 +304,79 @@ func (w *schemaWalker) skipRest(tok json.Token) error {
 	return nil
 }
 
-// syntax reports a JSON syntax error with its line and column.
+// syntax reports a JSON syntax error with its line and column, in Portuguese.
+// The decoder's error locates the token it was reading; a full scan by
+// json.Unmarshal locates the very byte.
 func (w *schemaWalker) syntax(err error) {
 	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		var scan *json.SyntaxError
+		if errors.As(json.Unmarshal(w.raw, new(json.RawMessage)), &scan) {
+			se = scan
+		}
+	}
 	switch {
-	case errors.As(err, &se):
-		w.f.Errorf("INVALID_JSON", "", "O arquivo não é um JSON válido (%s): %s.", w.position(se.Offset), se.Error())
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		w.f.Errorf("INVALID_JSON", "", "O arquivo JSON termina no meio de um valor (%s): está incompleto?", w.position(int64(len(w.raw))))
+	case se != nil && se.Offset > 0 && int(se.Offset) <= len(w.raw) && !strings.Contains(se.Error(), "unexpected end"):
+		at := se.Offset - 1 // the scanner's offset counts the offending byte
+		w.f.Errorf("INVALID_JSON", "", "O arquivo não é um JSON válido: %s (%s).", describeSyntax(se.Error(), w.raw, at), position(w.raw, at))
+	case se != nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		w.f.Errorf("INVALID_JSON", "", "O arquivo JSON termina no meio de um valor (%s): está incompleto?", position(w.raw, int64(len(w.raw))))
 	default:
-		w.f.Errorf("INVALID_JSON", "", "O arquivo não é um JSON válido: %s.", err.Error())
+		w.f.Errorf("INVALID_JSON", "", "O arquivo não é um JSON válido (%s).", position(w.raw, w.dec.InputOffset()))
 	}
 }
 
-// position turns a byte offset into "linha L, coluna C" (both 1-based).
-func (w *schemaWalker) position(offset int64) string {
-	offset = min(offset, int64(len(w.raw)))
-	before := w.raw[:offset]
+// syntaxContexts turn the context encoding/json gives a syntax error into
+// Portuguese; its text never reaches a course manager.
+var syntaxContexts = []struct{ suffix, pt string }{
+	{"looking for beginning of object key string", "onde se esperava o nome de um campo entre aspas"},
+	{"after object key:value pair", "depois de um campo, onde se esperava uma vírgula ou }"},
+	{"after object key", "depois do nome de um campo, onde se esperavam dois-pontos"},
+	{"after array element", "depois de um item de lista, onde se esperava uma vírgula ou ]"},
+	{"looking for beginning of value", "onde se esperava um valor"},
+	{"after top-level value", "depois do fim do objeto JSON"},
+	{"in string literal", "dentro de um texto (quebras de linha e tabulações devem ser escritas como \\n e \\t)"},
+	{"in string escape code", "numa sequência de escape de um texto (use \\\\ para uma barra invertida)"},
+	{"in \\u hexadecimal character escape", "numa sequência \\u, que deve ter quatro dígitos hexadecimais"},
+	{"in numeric literal", "dentro de um número"},
+	{"in literal true", "na palavra true"},
+	{"in literal false", "na palavra false"},
+	{"in literal null", "na palavra null"},
+}
+
+// describeSyntax says, in Portuguese, which character was unexpected where.
+func describeSyntax(msg string, raw []byte, at int64) string {
+	where := "inesperado"
+	for _, c := range syntaxContexts {
+		if strings.Contains(msg, c.suffix) {
+			where = c.pt
+			break
+		}
+	}
+	r, _ := utf8.DecodeRune(raw[at:])
+	char := fmt.Sprintf("%q", r)
+	if r < ' ' || r == 0x7f {
+		char = fmt.Sprintf("de controle U+%04X", r)
+	}
+	return fmt.Sprintf("caractere %s %s", char, where)
+}
+
+// position turns a byte offset of raw into "linha L, coluna C" (both 1-based;
+// the column counts characters).
+func position(raw []byte, offset int64) string {
+	offset = min(max(offset, 0), int64(len(raw)))
+	before := raw[:offset]
 	line := bytes.Count(before, []byte{'\n'}) + 1
-	col := int(offset) - bytes.LastIndexByte(before, '\n')
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
 	return fmt.Sprintf("linha %d, coluna %d", line, col)
+}
+
+// inObject says, for a message, in which object of the file path is.
+func inObject(path string) string {
+	if path == "" {
+		return "no objeto raiz do arquivo"
+	}
+	return "em " + path
 }
 
 func joinPath(parent, key string) string {

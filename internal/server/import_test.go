@@ -89,6 +89,9 @@ func TestImportRequestsThatAreNotFiles(t *testing.T) {
 				if (len(eb.Report) > 0) != tt.hasReport {
 					t.Errorf("report present = %v, want %v", len(eb.Report) > 0, tt.hasReport)
 				}
+				if bytes.Contains(out, []byte(`null`)) {
+					t.Errorf("the error body has a null: %s", out)
+				}
 			})
 		}
 	}

@@ -174,7 +174,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 		file = coursefile.Decode(in.Raw, &static)
 		in.Raw = nil // the file can be large: no reference to it beyond this point
 		if file == nil {
-			report := &contentv1.ImportReport{Errors: static.Errors(), Warnings: static.Warnings()}
+			report := &contentv1.ImportReport{Counts: &contentv1.ImportCounts{}, Errors: static.Errors(), Warnings: static.Warnings()}
 			return nil, reportError(report, "")
 		}
 	}
@@ -242,7 +242,8 @@ func (s *Service) importAttempt(ctx context.Context, tx ImportTx, file *contentv
 		f.Warnf("ALREADY_IMPORTED", "", "Este mesmo conteúdo já foi importado em %s UTC (lote %s, curso %s); importar de novo cria outro curso.",
 			b.CreatedAt.UTC().Format("02/01/2006 15:04"), b.ID, b.CourseID)
 	}
-	report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest}
+	// Counts start at zero (nothing is created from a file with errors), never absent.
+	report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest, Counts: &contentv1.ImportCounts{}}
 	res := &importResult{report: report}
 	if prepared == nil {
 		report.Errors, report.Warnings = f.Errors(), f.Warnings()

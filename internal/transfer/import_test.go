@@ -249,7 +249,12 @@ func TestUnparsableFiles(t *testing.T) {
 		{"another json", `{"nome": "planilha"}`, fault.ErrInvalidArgument, "NOT_A_COURSE_FILE", "", ""},
 		{"wrong types", `{"formatVersion": "um", "course": {"title": 7, "modules": {}}}`, fault.ErrInvalidArgument, "INVALID_FIELD_TYPE", "formatVersion", ""},
 		{"unknown enum", `{"formatVersion": 1, "course": {"status": "QUASE_PRONTO"}}`, fault.ErrInvalidArgument, "INVALID_ENUM_VALUE", "course.status", "COURSE_STATUS_DRAFT"},
-		{"duplicate key", `{"formatVersion": 1, "formatVersion": 1, "course": {}}`, fault.ErrInvalidArgument, "INVALID_FILE", "", ""},
+		{"duplicate key", `{"formatVersion": 1, "format_version": 1, "course": {}}`, fault.ErrInvalidArgument, "DUPLICATE_KEY", "format_version",
+			`O campo "format_version" aparece duas vezes no objeto raiz do arquivo`},
+		{"nested duplicate key", `{"formatVersion": 1, "course": {"modules": [{"title": "a", "title": "b"}]}}`, fault.ErrInvalidArgument, "DUPLICATE_KEY",
+			"course.modules[0].title", `em course.modules[0]`},
+		{"Latin-1", "{\"formatVersion\": 1, \"course\": {\"title\": \"Seguran\xe7a\"}}", fault.ErrInvalidArgument, "INVALID_ENCODING", "",
+			"o byte 0xE7 (linha 1, coluna 50) não é UTF-8 válido"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
