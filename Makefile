@@ -8,7 +8,7 @@ GOOGLEAPIS   := $(shell go env GOMODCACHE)/github.com/grpc-ecosystem/grpc-gatewa
 VERSION      ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -X main.version=$(VERSION)
 
-.PHONY: help run test build generate checkgenerate lint bench tools clean
+.PHONY: help run test build generate checkgenerate lint bench fuzz tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -18,6 +18,10 @@ run: build ## start a local Postgres (unless DATABASE_URL is set), migrate, seed
 
 test: checkgenerate lint ## the whole suite, against a real Postgres the tests start themselves
 	go test -count=1 -race ./...
+	FUZZTIME=3s scripts/fuzz.sh
+
+fuzz: ## run every fuzz target longer (FUZZTIME, default 2m each)
+	FUZZTIME=$${FUZZTIME:-2m} scripts/fuzz.sh
 
 bench: build ## measure against PostgreSQL's own limits (S, M, L; several minutes), then the Go benchmarks
 	bin/contentbench -contentd bin/contentd $(BENCHFLAGS)
