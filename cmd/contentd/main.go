@@ -154,13 +154,14 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	srv, err := server.New(ctx, server.Config{
-		GRPCAddr:          cfg.GRPCAddr,
-		HTTPAddr:          cfg.HTTPAddr,
-		MaxRequestBytes:   cfg.MaxRequestBytes,
-		RPCTimeout:        cfg.RPCTimeout,
-		ImportTimeout:     cfg.ImportTimeout,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-		ReadinessInterval: cfg.ReadinessInterval,
+		GRPCAddr:           cfg.GRPCAddr,
+		HTTPAddr:           cfg.HTTPAddr,
+		MaxRequestBytes:    cfg.MaxRequestBytes,
+		RPCTimeout:         cfg.RPCTimeout,
+		ImportTimeout:      cfg.ImportTimeout,
+		ShutdownTimeout:    cfg.ShutdownTimeout,
+		ReadinessInterval:  cfg.ReadinessInterval,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	}, server.Services{
 		Transfer:  svc,
 		Backups:   backups,

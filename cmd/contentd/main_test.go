@@ -174,7 +174,8 @@ func TestServeHelpDocumentsTheEnvironment(t *testing.T) {
 	}
 	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_REQUEST_BYTES", "SHUTDOWN_TIMEOUT",
 		"READINESS_INTERVAL", "DB_MAX_CONNS", "RPC_TIMEOUT", "IMPORT_TIMEOUT", "SUPABASE_JWT_SECRET", "SUPABASE_JWKS_URL", "AUTH_AUDIENCE",
-		"AUTH_ROLE_CLAIM", "AUTH_ALLOWED_ROLES", "AUTH_LEEWAY"} {
+		"AUTH_ROLE_CLAIM", "AUTH_ALLOWED_ROLES", "AUTH_LEEWAY", "BACKUP_SCHEDULE", "BACKUP_TZ", "BACKUP_DEST", "BACKUP_KEEP", "BACKUP_SCHEMAS",
+		"CORS_ALLOWED_ORIGINS"} {
 		if !strings.Contains(string(out), v) {
 			t.Errorf("serve -help does not mention %s:\n%s", v, out)
 		}

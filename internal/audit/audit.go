@@ -67,20 +67,10 @@ func Record(ctx context.Context, rec Recorder, e *Entry, opErr error) error {
 	return opErr
 }
 
-// Outcome is "OK", or the machine code of an error.
+// Outcome is "OK", or the machine code of an error: the code the caller got.
 func Outcome(err error) string {
-	var fe *fault.Error
-	switch {
-	case err == nil:
+	if err == nil {
 		return "OK"
-	case errors.As(err, &fe):
-		return fe.Code
-	case errors.Is(err, context.Canceled):
-		return "CANCELED"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "DEADLINE_EXCEEDED"
-	case errors.Is(err, fault.ErrUnavailable):
-		return "UNAVAILABLE"
 	}
-	return "INTERNAL"
+	return fault.CodeOf(err)
 }

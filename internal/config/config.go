@@ -58,6 +58,9 @@ type Serve struct {
 	BackupSchedule string
 	BackupTimeZone string
 	Backup         Backup
+	// CORSAllowedOrigins are the browser origins that may call the REST API
+	// (CORS_ALLOWED_ORIGINS); none by default.
+	CORSAllowedOrigins []string
 }
 
 // Getenv looks up an environment variable; os.Getenv in production.
@@ -89,6 +92,7 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 	fs.StringVar(&c.BackupSchedule, "backup-schedule", e.str("BACKUP_SCHEDULE", ""), `when to take backups, a cron expression ("0 3 * * 0": Sundays at 03:00); none when empty (env BACKUP_SCHEDULE)`)
 	fs.StringVar(&c.BackupTimeZone, "backup-tz", e.str("BACKUP_TZ", DefaultBackupTimeZone), "time zone of the backup schedule (env BACKUP_TZ)")
 	finishBackup := backupFlags(fs, e, &c.Backup, "backup-")
+	origins := fs.String("cors-allowed-origins", e.str("CORS_ALLOWED_ORIGINS", ""), "comma-separated origins whose pages may call the REST API from a browser, e.g. https://lms.example.com; none when empty (env CORS_ALLOWED_ORIGINS)")
 	usage(fs, "serve", "Serves the transfer API over gRPC and REST. Every call but health and reflection needs a\nbearer token: set SUPABASE_JWT_SECRET (HS256), SUPABASE_JWKS_URL (RS256/ES256), or both.")
 	if err := e.err(); err != nil {
 		return nil, err
@@ -106,6 +110,7 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 	}
 	c.Auth.JWTSecret = getenv("SUPABASE_JWT_SECRET")
 	c.Auth.AllowedRoles = splitList(*roles)
+	c.CORSAllowedOrigins = splitList(*origins)
 	if err := c.Auth.check(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -32,6 +33,11 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrPermissionDenied: valid credentials that may not do this.
 	ErrPermissionDenied = errors.New("permission denied")
+	// ErrUnsupportedMediaType: a request body of a type the route does not take
+	// (REST only).
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrMethodNotAllowed: a route asked with a method it does not answer (REST only).
+	ErrMethodNotAllowed = errors.New("method not allowed")
 	// ErrRejected: the database refused data the caller sent (a constraint or a
 	// value it cannot store), though checks let it through.
 	ErrRejected = errors.New("rejected by the database")
@@ -77,6 +83,46 @@ func (e *Error) Error() string {
 
 // Unwrap makes errors.Is(err, kind) hold.
 func (e *Error) Unwrap() error { return e.Kind }
+
+// kindNames are the machine codes of errors that carry no code of their own:
+// the names of the matching gRPC status codes, so that an API error, a log line
+// and an audit outcome say the same.
+var kindNames = []struct {
+	kind error
+	name string
+}{
+	{ErrInvalidArgument, "INVALID_ARGUMENT"},
+	{ErrUnsupportedMediaType, "INVALID_ARGUMENT"},
+	{ErrRejected, "INVALID_ARGUMENT"},
+	{ErrNotFound, "NOT_FOUND"},
+	{ErrUnavailable, "UNAVAILABLE"},
+	{ErrConflict, "ABORTED"},
+	{ErrFailedPrecondition, "FAILED_PRECONDITION"},
+	{ErrTooLarge, "RESOURCE_EXHAUSTED"},
+	{ErrUnauthenticated, "UNAUTHENTICATED"},
+	{ErrPermissionDenied, "PERMISSION_DENIED"},
+	{ErrMethodNotAllowed, "UNIMPLEMENTED"},
+	{context.Canceled, "CANCELLED"},
+	{context.DeadlineExceeded, "DEADLINE_EXCEEDED"},
+}
+
+// CodeOf is the machine code of err: an *Error's own code, else the name of
+// its kind, else INTERNAL (an error nobody expected); "" for nil.
+func CodeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	var fe *Error
+	if errors.As(err, &fe) && fe.Code != "" {
+		return fe.Code
+	}
+	for _, kn := range kindNames {
+		if errors.Is(err, kn.kind) {
+			return kn.name
+		}
+	}
+	return "INTERNAL"
+}
 
 // Excerpt is s cut to n characters, marked "…" when cut: how a message quotes
 // what a caller sent, which may be of any length. The common short case

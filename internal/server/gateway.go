@@ -13,9 +13,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
 // fileMarshaler renders REST responses the way the transfer file is written: stable,
@@ -56,20 +58,6 @@ type ErrorBody struct {
 	Report json.RawMessage `json:"report,omitempty"`
 }
 
-// httpStatus derives the HTTP status from a gRPC code. It follows grpc-gateway
-// except for ResourceExhausted, which here only ever means "too large" (413), and
-// FailedPrecondition, which here only ever means "the file is not the one that
-// was analysed" (412, as for a failed If-Match).
-func httpStatus(c codes.Code) int {
-	switch c {
-	case codes.ResourceExhausted:
-		return http.StatusRequestEntityTooLarge
-	case codes.FailedPrecondition:
-		return http.StatusPreconditionFailed
-	}
-	return runtime.HTTPStatusFromCode(c)
-}
-
 // errorBody renders a status; fromService says whether it carried the service's
 // ErrorInfo (else the gateway or gRPC itself raised it).
 func errorBody(s *status.Status) (body ErrorBody, fromService bool) {
@@ -106,7 +94,7 @@ func writeError(w http.ResponseWriter, httpCode int, body ErrorBody) {
 // and keep the gRPC code name as their code.
 func gatewayErrors(log *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-		s := status.Convert(err)
+		s := toStatus(err) // a status from the chain, or a fault of a REST route
 		body, fromService := errorBody(s)
 		if !fromService && s.Code() == codes.InvalidArgument {
 			// The gateway's own parse errors are English and technical; the detail goes to the log.
@@ -117,7 +105,7 @@ func gatewayErrors(log *slog.Logger) runtime.ErrorHandlerFunc {
 		if s.Code() == codes.Unauthenticated {
 			w.Header().Set("WWW-Authenticate", wwwAuthenticate(body.Code))
 		}
-		writeError(w, httpStatus(s.Code()), body)
+		writeError(w, httpStatus(err, s.Code()), body)
 	}
 }
 
@@ -130,18 +118,24 @@ func wwwAuthenticate(code string) string {
 	return fmt.Sprintf(`Bearer realm="contentd", error="invalid_token", error_description=%q`, code)
 }
 
-// routingErrors answers unknown routes and wrong methods in the same JSON shape.
-func routingErrors(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpCode int) {
-	switch httpCode {
-	case http.StatusNotFound:
-		writeError(w, httpCode, ErrorBody{Code: "ROUTE_NOT_FOUND", Status: codeName(codes.NotFound),
-			Message: fmt.Sprintf("Rota não encontrada: %s %s.", r.Method, r.URL.Path)})
-	case http.StatusMethodNotAllowed:
-		writeError(w, httpCode, ErrorBody{Code: "METHOD_NOT_ALLOWED", Status: codeName(codes.Unimplemented),
-			Message: fmt.Sprintf("Método %s não permitido em %s.", r.Method, r.URL.Path)})
-	default:
-		writeError(w, httpCode, ErrorBody{Code: "INVALID_REQUEST", Status: codeName(codes.InvalidArgument),
-			Message: "Requisição inválida."})
+// routingErrors answers unknown routes and wrong methods through the same table
+// and in the same JSON shape; a 405 says which methods the route answers.
+func routingErrors(log *slog.Logger, routes *routeTable) runtime.RoutingErrorHandlerFunc {
+	errs := gatewayErrors(log)
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpCode int) {
+		var err error
+		switch httpCode {
+		case http.StatusNotFound:
+			err = fault.New(fault.ErrNotFound, "ROUTE_NOT_FOUND", "", fmt.Sprintf("Rota não encontrada: %s %s.", r.Method, fault.Excerpt(r.URL.Path, 200)))
+		case http.StatusMethodNotAllowed:
+			allowed := routes.allowed(r.URL.Path)
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			err = fault.New(fault.ErrMethodNotAllowed, "METHOD_NOT_ALLOWED", "", fmt.Sprintf("Método %s não permitido em %s; use %s.",
+				fault.Excerpt(r.Method, 20), fault.Excerpt(r.URL.Path, 200), strings.Join(allowed, " ou ")))
+		default:
+			err = fault.New(fault.ErrInvalidArgument, "INVALID_REQUEST", "", "Requisição inválida.")
+		}
+		errs(ctx, mux, m, w, r, err)
 	}
 }
 
@@ -155,12 +149,16 @@ func outgoingHeaders(key string) (string, bool) {
 }
 
 // newGateway returns the REST handler for the /gestor routes, calling srv (the
-// service behind the interceptor chain) in process.
+// services behind the interceptor chain) in process.
 func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequestBytes int) (http.Handler, error) {
+	routes, err := contractRoutes(contentv1.ContentTransferService_ServiceDesc.ServiceName, contentv1.BackupService_ServiceDesc.ServiceName)
+	if err != nil {
+		return nil, err
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler()),
 		runtime.WithErrorHandler(gatewayErrors(log)),
-		runtime.WithRoutingErrorHandler(routingErrors),
+		runtime.WithRoutingErrorHandler(routingErrors(log, routes)),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeaders),
 	)
 	if err := contentv1.RegisterContentTransferServiceHandlerServer(ctx, mux, srv); err != nil {
@@ -170,9 +168,25 @@ func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequ
 		return nil, fmt.Errorf("register gateway: %w", err)
 	}
 	// Registered last, so they take these routes over from the generated handlers.
+	if err := queryRoute(mux, "/gestor/courses", contentv1.ContentTransferService_ListCourses_FullMethodName,
+		func() *contentv1.ListCoursesRequest { return &contentv1.ListCoursesRequest{} },
+		func(ctx context.Context, req *contentv1.ListCoursesRequest) (proto.Message, error) {
+			return srv.ListCourses(ctx, req)
+		},
+	); err != nil {
+		return nil, err
+	}
+	if err := queryRoute(mux, "/gestor/backups", contentv1.BackupService_ListBackups_FullMethodName,
+		func() *contentv1.ListBackupsRequest { return &contentv1.ListBackupsRequest{} },
+		func(ctx context.Context, req *contentv1.ListBackupsRequest) (proto.Message, error) {
+			return srv.backups.ListBackups(ctx, req)
+		},
+	); err != nil {
+		return nil, err
+	}
 	imports := &importRoutes{mux: mux, srv: srv, maxBytes: maxRequestBytes}
 	if err := imports.register(); err != nil {
 		return nil, err
 	}
-	return mux, nil
+	return headAsGet(mux), nil
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
@@ -65,68 +64,58 @@ func (rt *importRoutes) apply(w http.ResponseWriter, r *http.Request, _ map[stri
 type rawCall func(ctx context.Context, raw []byte) (proto.Message, error)
 
 func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pattern string, call rawCall) {
-	if status, body, ok := checkContentType(r); !ok {
-		writeError(w, status, body)
-		return
-	}
-	if r.ContentLength > int64(rt.maxBytes) {
-		writeError(w, http.StatusRequestEntityTooLarge, tooLarge(rt.maxBytes))
-		return
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(rt.maxBytes)))
+	raw, err := rt.readBody(w, r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, tooLarge(rt.maxBytes))
-			return
-		}
-		writeError(w, http.StatusBadRequest, ErrorBody{Code: "BODY_UNREADABLE", Status: "INVALID_ARGUMENT",
-			Message: "Não foi possível ler o corpo da requisição; envie o arquivo novamente."})
-		return
-	}
-	_, outbound := runtime.MarshalerForRequest(rt.mux, r)
-	// As the generated in-process handlers do: the HTTP headers become incoming
-	// metadata (authorization among them), and a transport stream collects the
-	// handler's response headers.
-	ctx, err := runtime.AnnotateIncomingContext(r.Context(), rt.mux, r, method, runtime.WithHTTPPathPattern(pattern))
-	if err != nil {
+		_, outbound := runtime.MarshalerForRequest(rt.mux, r)
 		runtime.HTTPError(r.Context(), rt.mux, outbound, w, r, err)
 		return
 	}
-	stream := &runtime.ServerTransportStream{}
-	ctx = grpc.NewContextWithServerTransportStream(ctx, stream)
-	resp, err := call(ctx, raw)
-	ctx = runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{HeaderMD: stream.Header(), TrailerMD: stream.Trailer()})
-	if err != nil {
-		runtime.HTTPError(ctx, rt.mux, outbound, w, r, err)
-		return
+	serveCall(rt.mux, w, r, method, pattern, func(ctx context.Context) (proto.Message, error) { return call(ctx, raw) })
+}
+
+// readBody reads the file, bounded, once its type is one the routes take.
+func (rt *importRoutes) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if err := checkContentType(r); err != nil {
+		return nil, err
 	}
-	runtime.ForwardResponseMessage(ctx, rt.mux, outbound, w, r, resp)
+	if r.ContentLength > int64(rt.maxBytes) {
+		return nil, tooLarge(rt.maxBytes)
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(rt.maxBytes)))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, tooLarge(rt.maxBytes)
+	case err != nil:
+		return nil, fault.New(fault.ErrInvalidArgument, "BODY_UNREADABLE", "",
+			"Não foi possível ler o corpo da requisição; envie o arquivo novamente.")
+	}
+	return raw, nil
 }
 
 // checkContentType accepts a body sent as JSON, as text or as raw bytes, and what
 // `curl --data-binary @file` sends by default (application/x-www-form-urlencoded,
 // though it is no form). A real form upload or any other type is refused.
-func checkContentType(r *http.Request) (int, ErrorBody, bool) {
+func checkContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return 0, ErrorBody{}, true
+		return nil
 	}
 	mediaType, _, err := mime.ParseMediaType(ct)
 	switch {
 	case err != nil:
 	case mediaType == "application/json", mediaType == "text/json", mediaType == "text/plain",
 		mediaType == "application/octet-stream", mediaType == "application/x-www-form-urlencoded":
-		return 0, ErrorBody{}, true
+		return nil
 	case mediaType == "multipart/form-data":
-		return http.StatusUnsupportedMediaType, ErrorBody{Code: "UNSUPPORTED_CONTENT_TYPE", Status: "INVALID_ARGUMENT",
-			Message: "Envie o arquivo JSON como corpo da requisição (Content-Type: application/json), não como formulário."}, false
+		return fault.New(fault.ErrUnsupportedMediaType, "UNSUPPORTED_CONTENT_TYPE", "",
+			"Envie o arquivo JSON como corpo da requisição (Content-Type: application/json), não como formulário.")
 	}
-	return http.StatusUnsupportedMediaType, ErrorBody{Code: "UNSUPPORTED_CONTENT_TYPE", Status: "INVALID_ARGUMENT",
-		Message: fmt.Sprintf("Tipo de conteúdo %q não aceito: envie o arquivo exportado como application/json.", fault.Excerpt(ct, 80))}, false
+	return fault.New(fault.ErrUnsupportedMediaType, "UNSUPPORTED_CONTENT_TYPE", "",
+		fmt.Sprintf("Tipo de conteúdo %q não aceito: envie o arquivo exportado como application/json.", fault.Excerpt(ct, 80)))
 }
 
-func tooLarge(limit int) ErrorBody {
-	return ErrorBody{Code: "FILE_TOO_LARGE", Status: "RESOURCE_EXHAUSTED",
-		Message: fmt.Sprintf("O arquivo é maior que o limite de %d MiB.", limit>>20)}
+func tooLarge(limit int) error {
+	return fault.New(fault.ErrTooLarge, "FILE_TOO_LARGE", "",
+		fmt.Sprintf("O arquivo é maior que o limite de %d MiB.", limit>>20))
 }

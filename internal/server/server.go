@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/cors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -39,6 +40,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ReadinessInterval is how often the database is checked for gRPC health.
 	ReadinessInterval time.Duration
+	// CORSAllowedOrigins are the web origins (https://lms.example.com) whose
+	// pages may call the REST API from a browser; none when empty.
+	CORSAllowedOrigins []string
 }
 
 // Pinger reports whether the database answers.
@@ -94,7 +98,7 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           s.routes(gateway),
+		Handler:           withCORS(cfg.CORSAllowedOrigins, s.routes(gateway)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -132,6 +136,22 @@ func (s *Server) routes(gateway http.Handler) http.Handler {
 	})
 	mux.Handle("/", gateway)
 	return mux
+}
+
+// withCORS lets pages of the allowed origins call the API from a browser
+// (preflight answered, bearer tokens and the import headers allowed, the file
+// name of an export readable); without origins it changes nothing.
+func withCORS(origins []string, h http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return h
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match"},
+		ExposedHeaders: []string{"Content-Disposition", "WWW-Authenticate"},
+		MaxAge:         600,
+	}).Handler(h)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v map[string]any) {
@@ -189,8 +209,10 @@ func (s *Server) shutdown() {
 	s.log.Info("stopped")
 }
 
-// serviceNames are the gRPC health service names that follow the database.
+// serviceNames are the gRPC health service names that follow the database: the
+// services, and the empty name, which is what Kubernetes' gRPC probes ask.
 var serviceNames = []string{
+	"",
 	contentv1.ContentTransferService_ServiceDesc.ServiceName,
 	contentv1.BackupService_ServiceDesc.ServiceName,
 }
@@ -201,8 +223,7 @@ func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
 	}
 }
 
-// watchReadiness keeps the gRPC health status of the services in step with the
-// database; the overall status ("") stays SERVING while the process runs.
+// watchReadiness keeps the gRPC health status in step with the database.
 func (s *Server) watchReadiness(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ReadinessInterval)
 	defer t.Stop()

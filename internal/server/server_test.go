@@ -63,6 +63,7 @@ type env struct {
 // options adjust the server of one test.
 type options struct {
 	rpcTimeout, importTimeout time.Duration
+	corsOrigins               []string
 }
 
 func start(t testing.TB) *env { return startWith(t, options{}) }
@@ -109,7 +110,7 @@ func startWith(t testing.TB, opt options) *env {
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: maxRequestBytes,
 		RPCTimeout: opt.rpcTimeout, ImportTimeout: opt.importTimeout,
-		ShutdownTimeout: 5 * time.Second, ReadinessInterval: 50 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
 	}, svcs, authn, st, log)
 	if err != nil {
 		cancel()
@@ -298,20 +299,43 @@ func TestRESTRouting(t *testing.T) {
 	tests := []struct {
 		method, path string
 		httpCode     int
-		code         string
+		code, path2  string
+		allow        string
 	}{
-		{http.MethodGet, "/gestor/nada", http.StatusNotFound, "ROUTE_NOT_FOUND"},
-		{http.MethodGet, "/qualquer", http.StatusNotFound, "ROUTE_NOT_FOUND"},
-		{http.MethodDelete, "/gestor/courses", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
-		{http.MethodGet, "/gestor/courses?pageSize=abc", http.StatusBadRequest, "INVALID_REQUEST"},
-		{http.MethodGet, "/gestor/courses?pageSize=500", http.StatusBadRequest, "INVALID_PAGE_SIZE"},
+		{http.MethodGet, "/gestor/nada", http.StatusNotFound, "ROUTE_NOT_FOUND", "", ""},
+		{http.MethodGet, "/qualquer", http.StatusNotFound, "ROUTE_NOT_FOUND", "", ""},
+		{http.MethodDelete, "/gestor/courses", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "", "GET, HEAD"},
+		{http.MethodGet, "/gestor/import/apply", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "", "POST"},
+		{http.MethodPut, "/gestor/export/course/" + e.demoID, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "", "GET, HEAD"},
+		{http.MethodGet, "/gestor/courses?pageSize=abc", http.StatusBadRequest, "INVALID_PARAMETER", "pageSize", ""},
+		{http.MethodGet, "/gestor/courses?pageSize=1&pageSize=2", http.StatusBadRequest, "INVALID_PARAMETER", "pageSize", ""},
+		{http.MethodGet, "/gestor/courses?status=QUASE", http.StatusBadRequest, "INVALID_PARAMETER", "status", ""},
+		{http.MethodGet, "/gestor/courses?pageSize=500", http.StatusBadRequest, "INVALID_PAGE_SIZE", "pageSize", ""},
+		// The same code as over gRPC, where 99 is all a client can send.
+		{http.MethodGet, "/gestor/courses?status=99", http.StatusBadRequest, "INVALID_STATUS", "status", ""},
+		{http.MethodGet, "/gestor/backups?runLimit=x", http.StatusBadRequest, "INVALID_PARAMETER", "runLimit", ""},
 	}
 	for _, tt := range tests {
 		resp, got := e.do(t, tt.method, tt.path, nil, nil)
 		var eb server.ErrorBody
-		if resp.StatusCode != tt.httpCode || json.Unmarshal(got, &eb) != nil || eb.Code != tt.code || eb.Message == "" {
-			t.Errorf("%s %s = %d %s, want %d with code %s", tt.method, tt.path, resp.StatusCode, got, tt.httpCode, tt.code)
+		if resp.StatusCode != tt.httpCode || json.Unmarshal(got, &eb) != nil || eb.Code != tt.code || eb.Path != tt.path2 || eb.Message == "" {
+			t.Errorf("%s %s = %d %s, want %d with code %s at %q", tt.method, tt.path, resp.StatusCode, got, tt.httpCode, tt.code, tt.path2)
 		}
+		if resp.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, resp.Header.Get("Allow"), tt.allow)
+		}
+	}
+	_, err := e.client.ListCourses(context.Background(), &contentv1.ListCoursesRequest{Status: 99})
+	if reason(err) != "INVALID_STATUS" {
+		t.Errorf("status 99 over gRPC: %v", err)
+	}
+
+	// HEAD answers as GET, without a body.
+	get, body := e.get(t, "/gestor/export/course/"+e.demoID)
+	head, headBody := e.do(t, http.MethodHead, "/gestor/export/course/"+e.demoID, nil, nil)
+	if head.StatusCode != http.StatusOK || len(headBody) != 0 || head.Header.Get("Content-Disposition") != get.Header.Get("Content-Disposition") ||
+		head.Header.Get("Content-Type") != get.Header.Get("Content-Type") || len(body) == 0 {
+		t.Errorf("HEAD export: %d %v (%d body bytes)", head.StatusCode, head.Header, len(headBody))
 	}
 }
 
@@ -426,16 +450,62 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || json.Unmarshal(body, &eb) != nil || eb.Code != "UNAVAILABLE" {
 		t.Errorf("export with the database gone = %d %s, want 503 UNAVAILABLE", resp.StatusCode, body)
 	}
+	// gRPC health follows, for the services and for the empty name that
+	// Kubernetes' gRPC probes ask; and comes back with the database.
 	health := healthpb.NewHealthClient(e.conn)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		r, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: contentv1.ContentTransferService_ServiceDesc.ServiceName})
-		if err == nil && r.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
-			break
+	names := []string{"", contentv1.ContentTransferService_ServiceDesc.ServiceName, contentv1.BackupService_ServiceDesc.ServiceName}
+	waitHealth := func(want healthpb.HealthCheckResponse_ServingStatus) {
+		t.Helper()
+		for _, name := range names {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				r, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: name})
+				if err == nil && r.GetStatus() == want {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("gRPC health of %q stays %v, %v; want %v", name, r, err, want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gRPC health of the service stays %v, %v with the database gone", r, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	}
+	waitHealth(healthpb.HealthCheckResponse_NOT_SERVING)
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{db}.Sanitize()+` ALLOW_CONNECTIONS true`); err != nil {
+		t.Fatal(err)
+	}
+	waitHealth(healthpb.HealthCheckResponse_SERVING)
+	if resp, body := e.get(t, "/readyz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /readyz with the database back = %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	const origin = "https://lms.example.com"
+	e := startWith(t, options{corsOrigins: []string{origin}})
+	resp, _ := e.do(t, http.MethodOptions, "/gestor/import/apply", nil, map[string]string{
+		"Authorization": "", "Origin": origin, "Access-Control-Request-Method": "POST",
+		"Access-Control-Request-Headers": "authorization, content-type, idempotency-key, if-match",
+	})
+	if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = e.do(t, http.MethodGet, "/gestor/export/course/"+e.demoID, nil, map[string]string{"Origin": origin})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Content-Disposition") {
+		t.Errorf("export from the allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = e.do(t, http.MethodGet, "/gestor/courses", nil, map[string]string{"Origin": "https://outro.example.com"})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("another origin was allowed: %v", resp.Header)
+	}
+	// Off by default.
+	off := start(t)
+	resp, _ = off.do(t, http.MethodGet, "/gestor/courses", nil, map[string]string{"Origin": origin})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS is on without CORS_ALLOWED_ORIGINS: %v", resp.Header)
 	}
 }

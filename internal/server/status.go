@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -19,22 +21,66 @@ import (
 // ErrorDomain is the ErrorInfo domain of the errors this service returns.
 const ErrorDomain = "content.educacao.v1"
 
-// kindCodes is the one table that turns the service's error kinds into gRPC codes.
-// The gateway then derives the HTTP status from the gRPC code.
+// kindCodes is the one table that turns error kinds into a gRPC code and an
+// HTTP status, for every transport path: gRPC, the REST gateway, the REST
+// routes of this package. Kinds that only REST can meet (a body of the wrong
+// type, a wrong method) have the gRPC code their body reports. An HTTP status
+// derived from a gRPC code alone is the first row's with that code, else
+// grpc-gateway's.
 var kindCodes = []struct {
 	kind error
 	code codes.Code
+	http int
 }{
-	{fault.ErrInvalidArgument, codes.InvalidArgument},
-	{fault.ErrNotFound, codes.NotFound},
-	{fault.ErrUnavailable, codes.Unavailable},
-	{fault.ErrConflict, codes.Aborted},
-	{fault.ErrFailedPrecondition, codes.FailedPrecondition},
-	{fault.ErrTooLarge, codes.ResourceExhausted},
-	{fault.ErrUnauthenticated, codes.Unauthenticated},
-	{fault.ErrPermissionDenied, codes.PermissionDenied},
-	{context.Canceled, codes.Canceled},
-	{context.DeadlineExceeded, codes.DeadlineExceeded},
+	{fault.ErrInvalidArgument, codes.InvalidArgument, http.StatusBadRequest},
+	{fault.ErrRejected, codes.InvalidArgument, http.StatusBadRequest},
+	{fault.ErrUnsupportedMediaType, codes.InvalidArgument, http.StatusUnsupportedMediaType},
+	{fault.ErrNotFound, codes.NotFound, http.StatusNotFound},
+	{fault.ErrMethodNotAllowed, codes.Unimplemented, http.StatusMethodNotAllowed},
+	{fault.ErrUnavailable, codes.Unavailable, http.StatusServiceUnavailable},
+	{fault.ErrConflict, codes.Aborted, http.StatusConflict},
+	// FailedPrecondition here only ever means "not the file that was analysed",
+	// as a failed If-Match; ResourceExhausted only "too large".
+	{fault.ErrFailedPrecondition, codes.FailedPrecondition, http.StatusPreconditionFailed},
+	{fault.ErrTooLarge, codes.ResourceExhausted, http.StatusRequestEntityTooLarge},
+	{fault.ErrUnauthenticated, codes.Unauthenticated, http.StatusUnauthorized},
+	{fault.ErrPermissionDenied, codes.PermissionDenied, http.StatusForbidden},
+	{context.Canceled, codes.Canceled, 499},
+	{context.DeadlineExceeded, codes.DeadlineExceeded, http.StatusGatewayTimeout},
+}
+
+// httpStatus is the HTTP status of err, whose gRPC code is code: its kind's, or
+// the code's.
+func httpStatus(err error, code codes.Code) int {
+	if _, isStatus := status.FromError(err); !isStatus {
+		for _, kc := range kindCodes {
+			if errors.Is(err, kc.kind) {
+				return kc.http
+			}
+		}
+	}
+	for _, kc := range kindCodes {
+		if kc.code == code {
+			return kc.http
+		}
+	}
+	return runtime.HTTPStatusFromCode(code)
+}
+
+// kindMessages are the messages of errors that carry a kind but no message of
+// their own.
+var kindMessages = map[codes.Code]string{
+	codes.InvalidArgument:    "Requisição inválida.",
+	codes.NotFound:           "Não encontrado.",
+	codes.Canceled:           "A requisição foi cancelada.",
+	codes.DeadlineExceeded:   "O tempo limite da requisição foi excedido.",
+	codes.Unavailable:        "O serviço está temporariamente indisponível. Tente novamente em instantes.",
+	codes.Aborted:            "A requisição conflita com outra; tente novamente.",
+	codes.FailedPrecondition: "A condição da requisição não é mais verdadeira.",
+	codes.ResourceExhausted:  "A requisição é grande demais.",
+	codes.Unauthenticated:    "Autenticação necessária.",
+	codes.PermissionDenied:   "Acesso negado.",
+	codes.Unimplemented:      "Operação não disponível.",
 }
 
 // internalMessage is all a caller learns of an unexpected error; the log has the rest.
@@ -56,16 +102,11 @@ func toStatus(err error) *status.Status {
 	}
 	var fe *fault.Error
 	if !errors.As(err, &fe) {
-		msg := internalMessage
-		switch code {
-		case codes.Canceled:
-			msg = "A requisição foi cancelada."
-		case codes.DeadlineExceeded:
-			msg = "O tempo limite da requisição foi excedido."
-		case codes.Unavailable:
-			msg = "O serviço está temporariamente indisponível. Tente novamente em instantes."
+		msg, ok := kindMessages[code]
+		if !ok {
+			msg = internalMessage
 		}
-		fe = fault.New(nil, codeName(code), "", msg)
+		fe = fault.New(nil, fault.CodeOf(err), "", msg)
 	}
 	s := status.New(code, fe.Message)
 	info := &errdetails.ErrorInfo{Reason: fe.Code, Domain: ErrorDomain}
