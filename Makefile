@@ -4,7 +4,8 @@ SHELL        := /bin/bash
 BUF_VERSION  := v1.75.0
 GOBIN        ?= $(shell go env GOPATH)/bin
 BUF          := $(GOBIN)/buf
-GOOGLEAPIS   := $(shell go env GOMODCACHE)/github.com/grpc-ecosystem/grpc-gateway@v1.16.0/third_party/googleapis
+GOOGLE_PROTO_FILES := 6.0.1
+GOOGLEAPIS   := build/googleapis/.google-proto-files-$(GOOGLE_PROTO_FILES)
 VERSION      ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -X main.version=$(VERSION)
 
@@ -36,23 +37,26 @@ tools: $(BUF) ## install buf at the pinned version (the protoc plugins are go.mo
 $(BUF):
 	GOBIN=$(GOBIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
-build/googleapis: # google/api protos, taken from the module cache, not committed
-	go mod download github.com/grpc-ecosystem/grpc-gateway@v1.16.0
-	@mkdir -p $@/google/api
-	cp $(GOOGLEAPIS)/google/api/annotations.proto $(GOOGLEAPIS)/google/api/http.proto $@/google/api/
-	chmod u+w $@/google/api/*.proto
+$(GOOGLEAPIS): # google/api protos, taken from the npm package google-proto-files, not committed
+	rm -rf build/googleapis build/npm && mkdir -p build/npm build/googleapis/google/api
+	cd build/npm && npm pack --silent google-proto-files@$(GOOGLE_PROTO_FILES) >/dev/null
+	tar -xzf build/npm/google-proto-files-$(GOOGLE_PROTO_FILES).tgz -C build/npm \
+		package/google/api/annotations.proto package/google/api/http.proto package/google/api/visibility.proto
+	cp build/npm/package/google/api/*.proto build/googleapis/google/api/
+	rm -rf build/npm
+	touch $@
 
-generate: $(BUF) build/googleapis ## regenerate gen/ from proto/
+generate: $(BUF) $(GOOGLEAPIS) ## regenerate gen/ from proto/
 	find gen -name '*.go' ! -name 'openapi.go' -delete 2>/dev/null || true
 	rm -f gen/openapi/*.json
 	$(BUF) generate
 
-checkgenerate: $(BUF) build/googleapis ## fail when gen/ differs from what buf generates
+checkgenerate: $(BUF) $(GOOGLEAPIS) ## fail when gen/ differs from what buf generates
 	@rm -rf build/_checkgen && mkdir -p build/_checkgen
 	$(BUF) generate -o build/_checkgen
 	@diff -r -x openapi.go gen build/_checkgen/gen || { echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
 
-lint: $(BUF) build/googleapis ## buf lint and format, go vet, gofmt
+lint: $(BUF) $(GOOGLEAPIS) ## buf lint and format, go vet, gofmt
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
 	go vet ./...

@@ -20,7 +20,6 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/server"
 )
 
 func reason(err error) string { return errorInfo(err).GetReason() }
@@ -103,7 +102,7 @@ func TestHostileTokens(t *testing.T) {
 			if tt.code == codes.OK {
 				return
 			}
-			var eb server.ErrorBody
+			var eb errorBody
 			if json.Unmarshal(body, &eb) != nil || eb.Code != tt.reason || eb.Message == "" {
 				t.Errorf("REST body = %s", body)
 			}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,24 +43,10 @@ func newFileMarshaler() *fileMarshaler {
 	}}
 }
 
-// ErrorBody is the JSON body of every REST error.
-type ErrorBody struct {
-	// Code is a stable machine-readable code, e.g. "COURSE_NOT_FOUND".
-	Code string `json:"code"`
-	// Message is for people, in Portuguese.
-	Message string `json:"message"`
-	// Path is the request field or JSON path of the culprit, when there is one.
-	Path string `json:"path,omitempty"`
-	// Status is the gRPC status name, e.g. "NOT_FOUND".
-	Status string `json:"status"`
-	// Report is the import report, for an import refused because of the file.
-	Report json.RawMessage `json:"report,omitempty"`
-}
-
-// errorBody renders a status; fromService says whether it carried the service's
-// ErrorInfo (else the gateway or gRPC itself raised it).
-func errorBody(s *status.Status) (body ErrorBody, fromService bool) {
-	body = ErrorBody{Code: codeName(s.Code()), Message: s.Message(), Status: codeName(s.Code())}
+// errorBody renders a status as the contract's Error; fromService says whether
+// it carried the service's ErrorInfo (else the gateway or gRPC itself raised it).
+func errorBody(s *status.Status) (body *contentv1.Error, fromService bool) {
+	body = &contentv1.Error{Code: codeName(s.Code()), Message: s.Message(), Status: codeName(s.Code())}
 	for _, d := range s.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
@@ -71,25 +56,37 @@ func errorBody(s *status.Status) (body ErrorBody, fromService bool) {
 				fromService = true
 			}
 		case *contentv1.ImportReport:
-			if report, err := coursefile.MarshalOptions.Marshal(d); err == nil {
-				body.Report = report
-			}
+			body.Report = d
 		}
 	}
 	return body, fromService
 }
 
-func writeError(w http.ResponseWriter, httpCode int, body ErrorBody) {
+// writeError writes an Error: empty fields left out, except in the report,
+// which is rendered as the API renders reports, every field present (protojson
+// cannot do both in one message, so the report is marshalled apart).
+func writeError(w http.ResponseWriter, httpCode int, body *contentv1.Error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(httpCode)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // messages say "Bearer <token>"
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(body)
+	head := &contentv1.Error{Code: body.GetCode(), Message: body.GetMessage(), Path: body.GetPath(), Status: body.GetStatus()}
+	out, err := protojson.Marshal(head)
+	if err == nil && body.GetReport() != nil {
+		var report []byte
+		if report, err = coursefile.MarshalOptions.Marshal(body.GetReport()); err == nil {
+			out = append(append(append(out[:len(out)-1], `,"report":`...), report...), '}')
+		}
+	}
+	if err == nil {
+		out, err = coursefile.Indent(out)
+	}
+	if err != nil { // an Error always marshals; say something all the same
+		out = []byte(`{"code":"INTERNAL","message":"Erro interno.","status":"INTERNAL"}` + "\n")
+	}
+	_, _ = w.Write(out)
 }
 
-// gatewayErrors writes gRPC errors as ErrorBody with the matching HTTP status. Errors
+// gatewayErrors writes errors as the contract's Error with the matching HTTP status. Errors
 // raised by the gateway itself (an unparsable parameter, say) carry no ErrorInfo
 // and keep the gRPC code name as their code.
 func gatewayErrors(log *slog.Logger) runtime.ErrorHandlerFunc {

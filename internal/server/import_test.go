@@ -15,7 +15,6 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
-	"github.com/educacao-continuada/content-transfer/internal/server"
 )
 
 func (e *env) post(t testing.TB, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
@@ -82,7 +81,7 @@ func TestImportRequestsThatAreNotFiles(t *testing.T) {
 		for _, path := range []string{"/gestor/import/analyze", "/gestor/import/apply"} {
 			t.Run(tt.name+" "+path, func(t *testing.T) {
 				resp, out := e.post(t, path, tt.body(), tt.headers)
-				var eb server.ErrorBody
+				var eb errorBody
 				if resp.StatusCode != tt.status || json.Unmarshal(out, &eb) != nil || eb.Code != tt.code || eb.Message == "" {
 					t.Fatalf("= %d %.300s, want %d %s", resp.StatusCode, out, tt.status, tt.code)
 				}
@@ -152,7 +151,7 @@ func TestApplyOverREST(t *testing.T) {
 	}
 	for _, tt := range wantErr {
 		resp, body := e.post(t, "/gestor/import/apply", bytes.NewReader(tt.body), tt.headers)
-		var eb server.ErrorBody
+		var eb errorBody
 		if resp.StatusCode != tt.status || json.Unmarshal(body, &eb) != nil || eb.Code != tt.code {
 			t.Errorf("%s: %d %.300s, want %d %s", tt.name, resp.StatusCode, body, tt.status, tt.code)
 		}

@@ -279,7 +279,7 @@ func TestErrorsOverGRPCAndREST(t *testing.T) {
 			if resp.StatusCode != tt.httpCode {
 				t.Fatalf("HTTP status = %d, want %d: %s", resp.StatusCode, tt.httpCode, body)
 			}
-			var got server.ErrorBody
+			var got errorBody
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatalf("error body is not JSON: %s", body)
 			}
@@ -317,7 +317,7 @@ func TestRESTRouting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		resp, got := e.do(t, tt.method, tt.path, nil, nil)
-		var eb server.ErrorBody
+		var eb errorBody
 		if resp.StatusCode != tt.httpCode || json.Unmarshal(got, &eb) != nil || eb.Code != tt.code || eb.Path != tt.path2 || eb.Message == "" {
 			t.Errorf("%s %s = %d %s, want %d with code %s at %q", tt.method, tt.path, resp.StatusCode, got, tt.httpCode, tt.code, tt.path2)
 		}
@@ -446,7 +446,7 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 	}
 	// Calls fail as "try again later", not as a bug.
 	resp, body = e.get(t, "/gestor/export/course/"+e.demoID)
-	var eb server.ErrorBody
+	var eb errorBody
 	if resp.StatusCode != http.StatusServiceUnavailable || json.Unmarshal(body, &eb) != nil || eb.Code != "UNAVAILABLE" {
 		t.Errorf("export with the database gone = %d %s, want 503 UNAVAILABLE", resp.StatusCode, body)
 	}
@@ -508,4 +508,10 @@ func TestCORS(t *testing.T) {
 	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("CORS is on without CORS_ALLOWED_ORIGINS: %v", resp.Header)
 	}
+}
+
+// errorBody is the JSON of contentv1.Error, as a test reads it.
+type errorBody struct {
+	Code, Message, Path, Status string
+	Report                      json.RawMessage
 }

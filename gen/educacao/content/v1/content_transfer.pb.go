@@ -8,6 +8,7 @@ package contentv1
 
 import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	_ "google.golang.org/genproto/googleapis/api/visibility"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -551,6 +552,8 @@ type ApplyImportRequest struct {
 	// Over REST, the Idempotency-Key header.
 	// The service checks the text itself (not the decoder): bytes that are not
 	// UTF-8 are an INVALID_ARGUMENT with this field's path, not a failed decode.
+	// Hidden from the OpenAPI document's query parameters: REST takes it from
+	// the header only.
 	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey" json:"idempotency_key,omitempty"`
 	// Optional digest from the analysis; the import is refused if the file differs.
 	// Over REST, the If-Match header.
@@ -1124,7 +1127,7 @@ var File_educacao_content_v1_content_transfer_proto protoreflect.FileDescriptor
 
 const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\n" +
-	"*educacao/content/v1/content_transfer.proto\x12\x13educacao.content.v1\x1a'educacao/content/v1/course_export.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
+	"*educacao/content/v1/content_transfer.proto\x12\x13educacao.content.v1\x1a'educacao/content/v1/course_export.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/api/visibility.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
 	"\x12ListCoursesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12$\n" +
 	"\n" +
@@ -1153,12 +1156,12 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\tfile_json\x18\x02 \x01(\fH\x00R\bfileJsonB\b\n" +
 	"\x06source\"R\n" +
 	"\x15AnalyzeImportResponse\x129\n" +
-	"\x06report\x18\x01 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\"\xd6\x01\n" +
+	"\x06report\x18\x01 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\"\xee\x01\n" +
 	"\x12ApplyImportRequest\x127\n" +
 	"\x04file\x18\x01 \x01(\v2!.educacao.content.v1.CourseExportH\x00R\x04file\x12\x1d\n" +
-	"\tfile_json\x18\x04 \x01(\fH\x00R\bfileJson\x12.\n" +
-	"\x0fidempotency_key\x18\x02 \x01(\tB\x05\xaa\x01\x02 \x03R\x0eidempotencyKey\x12.\n" +
-	"\x0fexpected_digest\x18\x03 \x01(\tB\x05\xaa\x01\x02 \x03R\x0eexpectedDigestB\b\n" +
+	"\tfile_json\x18\x04 \x01(\fH\x00R\bfileJson\x12:\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tB\x11\xfa\xd2\xe4\x93\x02\x06\x12\x04GRPC\xaa\x01\x02 \x03R\x0eidempotencyKey\x12:\n" +
+	"\x0fexpected_digest\x18\x03 \x01(\tB\x11\xfa\xd2\xe4\x93\x02\x06\x12\x04GRPC\xaa\x01\x02 \x03R\x0eexpectedDigestB\b\n" +
 	"\x06source\"\xcc\x01\n" +
 	"\x13ApplyImportResponse\x12\x1b\n" +
 	"\tcourse_id\x18\x01 \x01(\tR\bcourseId\x12&\n" +
