@@ -8,10 +8,25 @@
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# On a terminal, run again as a job of its own (job control): it becomes the
+# terminal's foreground process group, so that Ctrl-C reaches it and not make,
+# which would otherwise die of the signal and exit non-zero. It ends well, and
+# so does make.
+if [ -t 0 ] && [ -z "${CONTENTD_RUN_JOB:-}" ]; then
+  set -m
+  CONTENTD_RUN_JOB=1 "$0" "$@" &
+  fg %1 >/dev/null
+  exit $?
+fi
 root=$PWD
 bin=$root/bin/contentd
+# Where the local cluster, the dev secret and the backups live (git-ignored).
+data=${DATA_DIR:-$root/.data}
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Bold only on a terminal: a log or a pipe gets plain text.
+if [ -t 2 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+log() { printf '%s==> %s%s\n' "$bold" "$*" "$plain" >&2; }
 die() { printf 'make run: %s\n' "$*" >&2; exit 1; }
 
 # port_free PORT: nothing listens on 127.0.0.1:PORT.
@@ -50,18 +65,20 @@ cleanup() {
     as_pg "$pg_started/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true
   fi
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C and SIGTERM stop everything and end well; any other end cleans up too.
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 if [ -z "${DATABASE_URL:-}" ]; then
   bindir=$(pg_bindir)
-  pgroot=$root/.data/pg
+  pgroot=$data/pg
   # The postgres user must reach the data folder; elsewhere fall back to /tmp.
   mkdir -p "$pgroot"
   if [ "$(id -u)" = 0 ]; then
     chown postgres: "$pgroot"
     if ! runuser -u postgres -- test -w "$pgroot"; then
-      pgroot=/tmp/contentd-dev-$(echo "$root" | md5sum | cut -c1-8)
-      log "the postgres user cannot reach $root; using $pgroot"
+      pgroot=/tmp/contentd-dev-$(echo "$data" | md5sum | cut -c1-8)
+      log "the postgres user cannot reach $data; using $pgroot"
       mkdir -p "$pgroot" && chown postgres: "$pgroot"
     fi
   fi
@@ -92,8 +109,8 @@ fi
 # Tokens: without a Supabase secret or JWKS, a local secret (kept in .data) signs
 # a ready gestor token. Authentication itself is never off.
 if [ -z "${SUPABASE_JWT_SECRET:-}" ] && [ -z "${SUPABASE_JWKS_URL:-}" ]; then
-  mkdir -p "$root/.data"
-  secret_file=$root/.data/dev-jwt-secret
+  mkdir -p "$data"
+  secret_file=$data/dev-jwt-secret
   if [ ! -s "$secret_file" ]; then
     (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret_file")
   fi
@@ -119,7 +136,7 @@ grpc_port=$(free_port "${GRPC_PORT:-9090}")
 [ "$grpc_port" = "$http_port" ] && grpc_port=$(free_port $((http_port + 1)))
 export HTTP_ADDR=127.0.0.1:$http_port GRPC_ADDR=127.0.0.1:$grpc_port
 export ENVIRONMENT=${ENVIRONMENT:-local}
-export BACKUP_DEST=${BACKUP_DEST:-$root/.data/backups}
+export BACKUP_DEST=${BACKUP_DEST:-$data/backups}
 "$bin" serve &
 pids+=($!)
 

@@ -232,7 +232,7 @@ func TestExportOverGRPCAndRESTIsTheSameFile(t *testing.T) {
 
 	// The download headers.
 	date := time.Now().Format("20060102")
-	wantName := "trabalho-em-altura-nr-35-capacitacao-inicial-" + date + ".json"
+	wantName := "trabalho-em-altura-nr-35-capacitacao-inicial-" + date + "-1783cc93.json"
 	if got, want := resp.Header.Get("Content-Disposition"), `attachment; filename="`+wantName+`"`; got != want {
 		t.Errorf("Content-Disposition = %q, want %q", got, want)
 	}

@@ -55,7 +55,7 @@ func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, e
 		},
 		Course: course,
 	}
-	return &Export{File: file, Filename: exportFilename(course.GetTitle(), now)}, nil
+	return &Export{File: file, Filename: exportFilename(course.GetTitle(), id, now)}, nil
 }
 
 func parseCourseID(raw, path string) (uuid.UUID, error) {
@@ -71,10 +71,12 @@ func parseCourseID(raw, path string) (uuid.UUID, error) {
 	return id, nil
 }
 
-// exportFilename is "<course-slug>-<yyyymmdd>.json", the date in the server's
-// local time zone (set TZ, e.g. America/Sao_Paulo).
-func exportFilename(title string, at time.Time) string {
-	return slug(title) + "-" + at.In(time.Local).Format("20060102") + ".json"
+// exportFilename is "<course-slug>-<yyyymmdd>-<first 8 of the course id>.json",
+// the date in the server's local time zone (set TZ, e.g. America/Sao_Paulo).
+// The id tells apart two courses of one title — a course and its import in the
+// same environment — whose files are downloaded the same day.
+func exportFilename(title string, id uuid.UUID, at time.Time) string {
+	return slug(title) + "-" + at.In(time.Local).Format("20060102") + "-" + id.String()[:8] + ".json"
 }
 
 // maxSlugLen keeps file names short enough for every file system and browser.

@@ -248,3 +248,35 @@ func TestSeedDemoIsIdempotentAndExportsAsShipped(t *testing.T) {
 		t.Errorf("export of the seeded demo differs from the demo file (-want +got):\n%s", diff)
 	}
 }
+
+// TestACourseAndItsImportGetDistinctFileNames: an import keeps the title, so
+// the two files of one day differ by the course id they carry.
+func TestACourseAndItsImportGetDistinctFileNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	svc := newService(pool)
+	course, err := demo.Course()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.New(pool).SeedCourse(ctx, course); err != nil {
+		t.Fatal(err)
+	}
+	imported, err := svc.ApplyImport(ctx, raw(demo.File), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := svc.ExportCourse(ctx, course.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.ExportCourse(ctx, imported.GetCourseId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Filename == b.Filename || !strings.HasSuffix(a.Filename, "-"+course.GetId()[:8]+".json") ||
+		!strings.HasSuffix(b.Filename, "-"+imported.GetCourseId()[:8]+".json") {
+		t.Errorf("file names %q and %q", a.Filename, b.Filename)
+	}
+}

@@ -2,8 +2,11 @@ package transfer
 
 import (
 	"strings"
+
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestExportFilename(t *testing.T) {
@@ -18,9 +21,10 @@ func TestExportFilename(t *testing.T) {
 		{`aspas "duplas" e barra/invertida\`, "aspas-duplas-e-barra-invertida"},
 		{strings.Repeat("palavra ", 20), "palavra-palavra-palavra-palavra-palavra-palavra-palavra-pala"},
 	}
+	id := uuid.MustParse("1783cc93-397d-5e00-912b-08247a2ddc9c")
 	for _, tt := range tests {
-		got := exportFilename(tt.title, at)
-		if want := tt.want + "-" + at.In(time.Local).Format("20060102") + ".json"; got != want {
+		got := exportFilename(tt.title, id, at)
+		if want := tt.want + "-" + at.In(time.Local).Format("20060102") + "-1783cc93.json"; got != want {
 			t.Errorf("exportFilename(%q) = %q, want %q", tt.title, got, want)
 		}
 	}

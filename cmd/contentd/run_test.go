@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// repoRoot is the checkout, two levels above this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// runEnv is make run's environment: its own data folder and ports, no
+// database or keys of the caller's.
+func runEnv(t *testing.T) []string {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "SUPABASE_") {
+			env = append(env, kv)
+		}
+	}
+	// A folder the postgres user can reach, so that the cluster lives in it
+	// and goes with it.
+	data, err := os.MkdirTemp("", "contentd-run-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(data) })
+	if err := os.Chmod(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return append(env, "DATA_DIR="+data, "HTTP_PORT="+freePort(t), "GRPC_PORT="+freePort(t))
+}
+
+// lockedBuffer is the output of a command read while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func waitOutput(t *testing.T, out *lockedBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in:\n%s", want, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestMakeRunEndsWellOnCtrlC runs make run in a terminal, as a newcomer does,
+// and presses Ctrl-C: everything stops and make exits 0.
+func TestMakeRunEndsWellOnCtrlC(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("make", "-s", "run")
+	cmd.Dir, cmd.Env = repoRoot(t), runEnv(t)
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	out := &lockedBuffer{}
+	go func() { _, _ = io.Copy(out, tty) }()
+	waitOutput(t, out, "Ctrl-C stops the server and the local PostgreSQL.")
+	if _, err := tty.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("make run after Ctrl-C: %v\n%s", err, out.String())
+	}
+	waitOutput(t, out, "stopping the local PostgreSQL")
+}
+
+// TestMakeRunWritesPlainTextToALog: with its output going to a file (no
+// terminal), make run writes no terminal codes, and SIGTERM ends it well.
+func TestMakeRunWritesPlainTextToALog(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "run.sh"))
+	cmd.Dir, cmd.Env = repoRoot(t), runEnv(t)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, out, "Ctrl-C stops the server")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run.sh after SIGTERM: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("terminal codes in a log:\n%q", out.String())
+	}
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "==> stopping the local PostgreSQL") {
+			return
+		}
+	}
+	t.Errorf("the local PostgreSQL was not stopped:\n%s", out.String())
+}
