@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
@@ -37,20 +34,11 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// emptyDB returns the URL of an empty database (no tables): the test cluster's
-// template is migrated, so drop what the clone brought.
+// emptyDB returns the URL of a database without tables, with a password that
+// must never show.
 func emptyDB(t *testing.T) string {
 	t.Helper()
-	url := pgtest.NewDBURL(t)
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := pool.Exec(context.Background(), `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Replace(url, "postgres@", "postgres:"+secret+"@", 1)
+	return strings.Replace(pgtest.NewEmptyDBURL(t), "postgres@", "postgres:"+secret+"@", 1)
 }
 
 func runCmd(t *testing.T, bin, dbURL string, args ...string) (string, error) {

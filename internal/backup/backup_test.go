@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/pgtools"
 )
 
@@ -117,7 +118,7 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 		t.Errorf("progress reports %v (done %d times), want it to end once at %d", progress, finished, m.SizeBytes)
 	}
 	// The run is recorded.
-	if n := count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'SUCCEEDED' AND trigger = 'MANUAL' AND backup_name = $1 AND size_bytes = $2`,
+	if n := pgtest.Count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'SUCCEEDED' AND trigger = 'MANUAL' AND backup_name = $1 AND size_bytes = $2`,
 		m.Name, m.SizeBytes); n != 1 {
 		t.Errorf("%d recorded runs for the backup, want 1", n)
 	}
@@ -131,7 +132,7 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 	if !restored.Comparison.OK() {
 		t.Fatalf("restored counts differ: %v", restored.Comparison.Differences)
 	}
-	users := count(t, targetPool, `SELECT count(*) FROM users`)
+	users := pgtest.Count(t, targetPool, `SELECT count(*) FROM users`)
 	for _, tc := range m.Integrity.Tables {
 		if tc.Name == "users" && tc.Rows != users {
 			t.Errorf("restored %d users, the manifest says %d", users, tc.Rows)
@@ -141,11 +142,11 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 		t.Logf("users in the backup: %d of %d at the end (the snapshot was taken mid-way)", users, 40+inserted.Load())
 	}
 	// The log of runs is part of the schema, not of the backup.
-	if n := count(t, targetPool, `SELECT count(*) FROM backup_runs`); n != 0 {
+	if n := pgtest.Count(t, targetPool, `SELECT count(*) FROM backup_runs`); n != 0 {
 		t.Errorf("the restored database has %d backup runs, want none", n)
 	}
 	// The migrations ran on the target: their table says so.
-	if v := count(t, targetPool, `SELECT max(version_id) FROM goose_db_version`); v != m.Integrity.MigrationVersion {
+	if v := pgtest.Count(t, targetPool, `SELECT max(version_id) FROM goose_db_version`); v != m.Integrity.MigrationVersion {
 		t.Errorf("restored migration version %d, want %d", v, m.Integrity.MigrationVersion)
 	}
 	// Verify agrees.
@@ -186,24 +187,24 @@ func TestRestoreRefusals(t *testing.T) {
 
 	// A target that holds data, without --clean; then with it.
 	target, targetPool := newDB(t)
-	exec(t, targetPool, `INSERT INTO users (email) VALUES ('ja-existe@example.com')`)
-	exec(t, targetPool, `CREATE TABLE public.extra_da_aplicacao (x int)`)
+	pgtest.Exec(t, targetPool, `INSERT INTO users (email) VALUES ('ja-existe@example.com')`)
+	pgtest.Exec(t, targetPool, `CREATE TABLE public.extra_da_aplicacao (x int)`)
 	_, err = r.Restore(ctx, dest, m.Name, target, backup.RestoreOptions{Protect: &src})
 	if codeOf(err) != backup.CodeTargetNotEmpty || !strings.Contains(err.Error(), "--clean") {
 		t.Fatalf("restore into a non-empty target: %v, want %s", err, backup.CodeTargetNotEmpty)
 	}
-	if n := count(t, targetPool, `SELECT count(*) FROM users`); n != 1 {
+	if n := pgtest.Count(t, targetPool, `SELECT count(*) FROM users`); n != 1 {
 		t.Fatalf("a refused restore changed the target: %d users", n)
 	}
 	restored, err := r.Restore(ctx, dest, m.Name, target, backup.RestoreOptions{Clean: true, Protect: &src})
 	if err != nil {
 		t.Fatalf("restore --clean: %v", err)
 	}
-	if !restored.Comparison.OK() || count(t, targetPool, `SELECT count(*) FROM users WHERE email = 'ja-existe@example.com'`) != 0 {
+	if !restored.Comparison.OK() || pgtest.Count(t, targetPool, `SELECT count(*) FROM users WHERE email = 'ja-existe@example.com'`) != 0 {
 		t.Fatalf("restore --clean left the old rows: %v", restored.Comparison.Differences)
 	}
 	// What the backup does not hold is left alone, and noted.
-	if n := count(t, targetPool, `SELECT count(*) FROM pg_tables WHERE tablename = 'extra_da_aplicacao'`); n != 1 {
+	if n := pgtest.Count(t, targetPool, `SELECT count(*) FROM pg_tables WHERE tablename = 'extra_da_aplicacao'`); n != 1 {
 		t.Error("restore --clean dropped a table the backup does not hold")
 	}
 	if notes := strings.Join(restored.Comparison.Notes, "\n"); !strings.Contains(notes, "public.extra_da_aplicacao is not in the backup") {
@@ -279,7 +280,7 @@ func TestCorruptDumpsAreRefused(t *testing.T) {
 		if codeOf(err) != tc.restore {
 			t.Errorf("%s: restore = %v, want %s", tc.name, err, tc.restore)
 		}
-		if n := count(t, targetPool, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`); n != 0 {
+		if n := pgtest.Count(t, targetPool, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`); n != 0 {
 			t.Errorf("%s: the refused restore left %d tables in the target", tc.name, n)
 		}
 	}
@@ -348,7 +349,7 @@ func TestRetention(t *testing.T) {
 	if after := files(t, dir); !slices.Equal(before, after) {
 		t.Fatalf("a failed backup changed the directory:\nbefore %v\nafter  %v", before, after)
 	}
-	if n := count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'FAILED' AND error_code = $1`, backup.CodeDestinationFailed); n != 1 {
+	if n := pgtest.Count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'FAILED' AND error_code = $1`, backup.CodeDestinationFailed); n != 1 {
 		t.Errorf("%d failed runs recorded, want 1", n)
 	}
 	// pg_dump missing altogether: the same.
@@ -386,7 +387,7 @@ func TestVersionMismatchIsRefusedBeforeWriting(t *testing.T) {
 	if got := files(t, dir); len(got) != 0 {
 		t.Errorf("the refused backup wrote %v", got)
 	}
-	if n := count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE error_code = 'TOOL_MISSING'`); n != 1 {
+	if n := pgtest.Count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE error_code = 'TOOL_MISSING'`); n != 1 {
 		t.Errorf("%d runs recorded with TOOL_MISSING, want 1", n)
 	}
 }

@@ -76,7 +76,13 @@ func newRunner(t *testing.T) *backup.Runner {
 // newDB returns a fresh migrated database with a password in its URL, and a pool on it.
 func newDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
 	t.Helper()
-	raw := strings.Replace(pgtest.NewDBURL(t), "postgres@", "postgres:"+password+"@", 1)
+	return connect(t, pgtest.NewDBURL(t))
+}
+
+// connect puts the password in url and opens a pool on it.
+func connect(t *testing.T, url string) (pgtools.Conn, *pgxpool.Pool) {
+	t.Helper()
+	raw := strings.Replace(url, "postgres@", "postgres:"+password+"@", 1)
 	conn, err := pgtools.ParseConn(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -93,9 +99,7 @@ func newDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
 // public schema is.
 func emptyDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
 	t.Helper()
-	conn, pool := newDB(t)
-	exec(t, pool, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`)
-	return conn, pool
+	return connect(t, pgtest.NewEmptyDBURL(t))
 }
 
 // seed loads the demo course, users and certificates.
@@ -109,25 +113,9 @@ func seed(t *testing.T, pool *pgxpool.Pool, users int) {
 	if _, err := store.New(pool).SeedCourse(ctx, course); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, pool, fmt.Sprintf(`INSERT INTO users (email, full_name) SELECT 'aluno'||i||'@example.com', 'Aluno '||i FROM generate_series(1, %d) i`, users))
-	exec(t, pool, `INSERT INTO certificates (user_id, course_id, verification_code)
+	pgtest.Exec(t, pool, fmt.Sprintf(`INSERT INTO users (email, full_name) SELECT 'aluno'||i||'@example.com', 'Aluno '||i FROM generate_series(1, %d) i`, users))
+	pgtest.Exec(t, pool, `INSERT INTO certificates (user_id, course_id, verification_code)
 		SELECT u.id, c.id, 'CERT-'||u.email FROM users u CROSS JOIN courses c WHERE u.email LIKE 'aluno1%'`)
-}
-
-func exec(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
-	t.Helper()
-	if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
 }
 
 // files lists the names in a directory.

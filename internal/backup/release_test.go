@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/pgtools"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -27,7 +28,7 @@ func TestReleaseCheckPasses(t *testing.T) {
 	ctx := context.Background()
 	src, srcPool, r, dest, dir := source(t, 8)
 	staging, stagingPool := newDB(t)
-	exec(t, stagingPool, `INSERT INTO users (email) VALUES ('dado-antigo-de-staging@example.com')`)
+	pgtest.Exec(t, stagingPool, `INSERT INTO users (email) VALUES ('dado-antigo-de-staging@example.com')`)
 
 	c := r.ReleaseCheck(ctx, src, backup.ReleaseOptions{
 		Backup:   backup.Options{Dest: dest, Scope: appScope, Keep: 4},
@@ -64,10 +65,10 @@ func TestReleaseCheckPasses(t *testing.T) {
 		t.Errorf("the exported file is not the demo course: %v %q", err, file.Course.Title)
 	}
 	// Staging now holds production's data.
-	if n := count(t, stagingPool, `SELECT count(*) FROM users WHERE email LIKE 'dado-antigo%'`); n != 0 {
+	if n := pgtest.Count(t, stagingPool, `SELECT count(*) FROM users WHERE email LIKE 'dado-antigo%'`); n != 0 {
 		t.Error("staging kept its old rows after the restore")
 	}
-	if n := count(t, stagingPool, `SELECT count(*) FROM courses`); n != 1 {
+	if n := pgtest.Count(t, stagingPool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Errorf("staging has %d courses after the restore, want 1", n)
 	}
 	// A later backup, and its retention, treat the exports as the backup's files.
@@ -110,7 +111,7 @@ func TestReleaseCheckFails(t *testing.T) {
 	if strings.Contains(text, password) {
 		t.Errorf("the checklist shows the password:\n%s", text)
 	}
-	if n := count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE trigger = 'RELEASE_CHECK' AND status = 'SUCCEEDED'`); n != 1 {
+	if n := pgtest.Count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE trigger = 'RELEASE_CHECK' AND status = 'SUCCEEDED'`); n != 1 {
 		t.Errorf("%d release-check backups recorded, want 1", n)
 	}
 }

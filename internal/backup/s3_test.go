@@ -7,6 +7,7 @@ import (
 
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/s3test"
 )
 
@@ -53,7 +54,7 @@ func TestS3Destination(t *testing.T) {
 	if _, err := r.Backup(ctx, src, backup.Options{Dest: missing, Scope: appScope, Trigger: backup.TriggerManual}); codeOf(err) != backup.CodeDestinationFailed {
 		t.Fatalf("backup into a missing bucket: %v, want %s", err, backup.CodeDestinationFailed)
 	}
-	if n := count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'FAILED' AND destination = 's3://nao-existe/x/'`); n != 1 {
+	if n := pgtest.Count(t, srcPool, `SELECT count(*) FROM backup_runs WHERE status = 'FAILED' AND destination = 's3://nao-existe/x/'`); n != 1 {
 		t.Errorf("%d failed runs recorded for the missing bucket", n)
 	}
 }

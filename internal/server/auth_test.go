@@ -20,6 +20,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
 func reason(err error) string { return errorInfo(err).GetReason() }
@@ -177,7 +178,7 @@ func TestEveryRPCNeedsATokenButHealthAndReflection(t *testing.T) {
 			t.Errorf("POST %s without a token = %d", path, resp.StatusCode)
 		}
 	}
-	if n := countCourses(t, e); n != 1 {
+	if n := pgtest.Count(t, e.pool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Errorf("%d courses after anonymous applies", n)
 	}
 	// Public: health, reflection, and the HTTP probes and OpenAPI document.

@@ -15,6 +15,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
 func (e *env) post(t testing.TB, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
@@ -94,18 +95,9 @@ func TestImportRequestsThatAreNotFiles(t *testing.T) {
 			})
 		}
 	}
-	if n := countCourses(t, e); n != 1 {
+	if n := pgtest.Count(t, e.pool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Errorf("%d courses after refused imports, want the demo only", n)
 	}
-}
-
-func countCourses(t *testing.T, e *env) int {
-	t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM courses`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func TestApplyOverREST(t *testing.T) {
@@ -133,7 +125,7 @@ func TestApplyOverREST(t *testing.T) {
 	if err := protojson.Unmarshal(body, &again); err != nil || resp.StatusCode != http.StatusOK || again.GetCourseId() != first.GetCourseId() {
 		t.Fatalf("retry = %d %.300s", resp.StatusCode, body)
 	}
-	if n := countCourses(t, e); n != 2 {
+	if n := pgtest.Count(t, e.pool, `SELECT count(*) FROM courses`); n != 2 {
 		t.Fatalf("%d courses, want the demo and one import", n)
 	}
 
@@ -156,7 +148,7 @@ func TestApplyOverREST(t *testing.T) {
 			t.Errorf("%s: %d %.300s, want %d %s", tt.name, resp.StatusCode, body, tt.status, tt.code)
 		}
 	}
-	if n := countCourses(t, e); n != 2 {
+	if n := pgtest.Count(t, e.pool, `SELECT count(*) FROM courses`); n != 2 {
 		t.Fatalf("%d courses after refused applies, want 2", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
 // slowImports makes the last COPY of an import sleep in the database.
@@ -61,7 +62,7 @@ func TestServerDeadlineStopsTheDatabaseWork(t *testing.T) {
 		t.Fatalf("the deadline took %v to bite", took)
 	}
 	waitNoSleepers(t, e)
-	if n := countCourses(t, e); n != 1 {
+	if n := pgtest.Count(t, e.pool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Errorf("%d courses, want the demo only", n)
 	}
 	var outcome string
@@ -80,7 +81,7 @@ func TestClientCancellationStopsTheDatabaseWork(t *testing.T) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
 	waitNoSleepers(t, e)
-	if n := countCourses(t, e); n != 1 {
+	if n := pgtest.Count(t, e.pool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Errorf("%d courses, want the demo only", n)
 	}
 }

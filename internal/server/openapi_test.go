@@ -185,4 +185,3 @@ func TestOpenAPIDocumentMatchesTheServer(t *testing.T) {
 		t.Errorf("apply documents query parameters: %+v", ps)
 	}
 }
-

@@ -17,13 +17,6 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
-func exec(t *testing.T, pool *pgxpool.Pool, sql string) {
-	t.Helper()
-	if _, err := pool.Exec(context.Background(), sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
 // assertNothingImported checks that no table holds a row of any import batch and
 // that the whole database is as it was.
 func assertNothingImported(t *testing.T, pool *pgxpool.Pool, before map[string]string) {
@@ -57,7 +50,7 @@ func TestApplyIsAtomicWhenARowIsRejected(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	// A rule the validation does not know, on a table written near the end.
-	exec(t, pool, `ALTER TABLE bank_options ADD CONSTRAINT test_no_boom CHECK (text <> 'BOOM')`)
+	pgtest.Exec(t, pool, `ALTER TABLE bank_options ADD CONSTRAINT test_no_boom CHECK (text <> 'BOOM')`)
 	before := snapshot(t, pool)
 	file := mutateDemo(t, func(d map[string]any) { at(d, "course", "questionBank", 4, "options", 1)["text"] = "BOOM" })
 	svc := newService(pool)
@@ -86,8 +79,8 @@ func TestApplyIsAtomicWhenARowIsRejected(t *testing.T) {
 // slowFAQs makes the last COPY of an import wait, so that a test can interrupt it
 // with every other table already written inside the transaction.
 func slowFAQs(t *testing.T, pool *pgxpool.Pool) {
-	exec(t, pool, `CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$`)
-	exec(t, pool, `CREATE TRIGGER test_slow BEFORE INSERT ON course_faqs FOR EACH STATEMENT EXECUTE FUNCTION test_slow()`)
+	pgtest.Exec(t, pool, `CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$`)
+	pgtest.Exec(t, pool, `CREATE TRIGGER test_slow BEFORE INSERT ON course_faqs FOR EACH STATEMENT EXECUTE FUNCTION test_slow()`)
 }
 
 // sleepingBackend waits for the import to reach the slow trigger and returns its pid.
@@ -160,7 +153,7 @@ func TestApplyIsAtomicWhenTheConnectionIsKilled(t *testing.T) {
 		done <- err
 	}()
 	pid := sleepingBackend(t, pool)
-	exec(t, pool, fmt.Sprintf(`SELECT pg_terminate_backend(%d)`, pid))
+	pgtest.Exec(t, pool, fmt.Sprintf(`SELECT pg_terminate_backend(%d)`, pid))
 	select {
 	case err := <-done:
 		if err == nil {

@@ -17,6 +17,7 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
 // tb is what the helpers need of a test: *testing.T and *rapid.T both have it.
@@ -77,54 +78,16 @@ func fileBytes(t tb, c *contentv1.Course) []byte {
 	return out
 }
 
-// publicTables lists every table of the schema (but goose's).
-func publicTables(t testing.TB, pool *pgxpool.Pool) []string {
-	t.Helper()
-	rows, err := pool.Query(context.Background(),
-		`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version' ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if len(names) < 18 {
-		t.Fatalf("only %d tables: %v", len(names), names)
-	}
-	return names
-}
-
-// snapshot is the row count and a digest of the content of every table but
-// audit_logs, which records every operation, analyses and refusals included (the
-// tests check its rows themselves).
+// snapshot is pgtest.Snapshot of every table but audit_logs, which records
+// every operation, analyses and refusals included (the tests check its rows
+// themselves).
 func snapshot(t testing.TB, pool *pgxpool.Pool) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	for _, table := range publicTables(t, pool) {
-		if table == "audit_logs" {
-			continue
-		}
-		var n int
-		var sum *string
-		q := fmt.Sprintf(`SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM %q t`, table)
-		if err := pool.QueryRow(context.Background(), q).Scan(&n, &sum); err != nil {
-			t.Fatal(err)
-		}
-		out[table] = fmt.Sprintf("%d rows, %v", n, deref(sum))
+	s := pgtest.Snapshot(t, pool, "audit_logs")
+	if len(s) < 17 {
+		t.Fatalf("only %d tables: %v", len(s), s)
 	}
-	return out
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return "-"
-	}
-	return *s
+	return s
 }
 
 // batchRows counts, in every table with an import_batch_id, the rows of a batch.

@@ -549,15 +549,6 @@ func TestApplyChecksTheExpectedDigest(t *testing.T) {
 	}
 }
 
-func courseCount(t testing.TB, pool *pgxpool.Pool) int {
-	t.Helper()
-	var n int
-	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM courses`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
@@ -574,7 +565,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if diff := cmp.Diff(first, again, protocmp.Transform()); diff != "" {
 		t.Errorf("the repeat returned another result (-first +again):\n%s", diff)
 	}
-	if n := courseCount(t, pool); n != 1 {
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Fatalf("%d courses after a repeat, want 1", n)
 	}
 	// The same key with another file is refused.
@@ -628,7 +619,7 @@ func TestIdempotencyKeyUnderRaces(t *testing.T) {
 	if courseIDs = slices.Compact(courseIDs); len(courseIDs) != 1 {
 		t.Fatalf("racing repeats got %d different courses: %v", len(courseIDs), courseIDs)
 	}
-	if n := courseCount(t, pool); n != 1 {
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM courses`); n != 1 {
 		t.Fatalf("%d courses, want 1", n)
 	}
 }
@@ -658,7 +649,7 @@ func TestWithoutKeyEveryApplyIsANewDraft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.GetCourseId() == first.GetCourseId() || courseCount(t, pool) != 2 {
+	if second.GetCourseId() == first.GetCourseId() || pgtest.Count(t, pool, `SELECT count(*) FROM courses`) != 2 {
 		t.Fatalf("the second import did not create its own course")
 	}
 	// The competencies of the first import are reused by the second.
