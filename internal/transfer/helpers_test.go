@@ -18,6 +18,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
+	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // tb is what the helpers need of a test: *testing.T and *rapid.T both have it.
@@ -294,6 +295,16 @@ func auditActions(t testing.TB, pool *pgxpool.Pool) []string {
 			t.Fatal(err)
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+func raw(b []byte) transfer.ImportInput { return transfer.ImportInput{Raw: b} }
+
+func codesOf(fs []*contentv1.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.GetCode()+" "+f.GetPath())
 	}
 	return out
 }

@@ -1,0 +1,147 @@
+package bench
+
+// The database's own limits: COPY out and in of exactly a course's rows, and pgbench replaying the export's statements.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/educacao-continuada/content-transfer/internal/store"
+)
+
+// courseTables are the tables of one imported course, in foreign-key order, each
+// with the SELECT of exactly that course's rows. The course id and batch id come
+// from set_config, since COPY takes no parameters.
+var courseTables = []struct{ name, rows string }{
+	{"import_batches", `SELECT * FROM import_batches WHERE id = current_setting('bench.batch')::uuid`},
+	{"courses", `SELECT * FROM courses WHERE id = current_setting('bench.course')::uuid`},
+	{"modules", `SELECT * FROM modules WHERE course_id = current_setting('bench.course')::uuid`},
+	{"lessons", `SELECT l.* FROM lessons l JOIN modules m ON m.id = l.module_id WHERE m.course_id = current_setting('bench.course')::uuid`},
+	{"quizzes", `SELECT q.* FROM quizzes q WHERE q.module_id IN (SELECT id FROM modules WHERE course_id = current_setting('bench.course')::uuid)
+	   OR q.lesson_id IN (SELECT l.id FROM lessons l JOIN modules m ON m.id = l.module_id WHERE m.course_id = current_setting('bench.course')::uuid)`},
+	{"quiz_questions", `SELECT qq.* FROM quiz_questions qq JOIN quizzes q ON q.id = qq.quiz_id WHERE q.import_batch_id = current_setting('bench.batch')::uuid`},
+	{"quiz_options", `SELECT o.* FROM quiz_options o WHERE o.import_batch_id = current_setting('bench.batch')::uuid`},
+	{"competencies", `SELECT c.* FROM competencies c WHERE c.id IN (SELECT lc.competency_id FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id
+	   JOIN modules m ON m.id = l.module_id WHERE m.course_id = current_setting('bench.course')::uuid)`},
+	{"lesson_competencies", `SELECT lc.* FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id JOIN modules m ON m.id = l.module_id
+	   WHERE m.course_id = current_setting('bench.course')::uuid`},
+	{"bank_questions", `SELECT bq.* FROM bank_questions bq WHERE bq.competency_id IN (SELECT lc.competency_id FROM lesson_competencies lc
+	   JOIN lessons l ON l.id = lc.lesson_id JOIN modules m ON m.id = l.module_id WHERE m.course_id = current_setting('bench.course')::uuid)`},
+	{"bank_options", `SELECT bo.* FROM bank_options bo JOIN bank_questions bq ON bq.id = bo.question_id WHERE bq.competency_id IN (SELECT lc.competency_id
+	   FROM lesson_competencies lc JOIN lessons l ON l.id = lc.lesson_id JOIN modules m ON m.id = l.module_id WHERE m.course_id = current_setting('bench.course')::uuid)`},
+	{"course_faqs", `SELECT * FROM course_faqs WHERE course_id = current_setting('bench.course')::uuid`},
+}
+
+// copyOut is the export baseline: COPY TO STDOUT of the course's rows of every
+// content table, in one snapshot. It returns the dumps for copyIn.
+func (r *runner) copyOut(ctx context.Context, courseID, batchID string) (map[string][]byte, time.Duration, error) {
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Release()
+	dump := map[string][]byte{}
+	start := time.Now()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	if _, err := tx.Exec(ctx, `SELECT set_config('bench.course', $1, true), set_config('bench.batch', $2, true)`, courseID, batchID); err != nil {
+		return nil, 0, err
+	}
+	for _, t := range courseTables {
+		var buf bytes.Buffer
+		if _, err := tx.Conn().PgConn().CopyTo(ctx, &buf, "COPY ("+t.rows+") TO STDOUT"); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", t.name, err)
+		}
+		dump[t.name] = buf.Bytes()
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, 0, err
+	}
+	return dump, time.Since(start), nil
+}
+
+// copyIn is the import baseline: COPY FROM STDIN of the same rows into the empty
+// tables of a fresh migrated database, in one transaction.
+func (r *runner) copyIn(ctx context.Context, dump map[string][]byte) (time.Duration, error) {
+	r.copyDBs++
+	name := fmt.Sprintf("bench_copy_%d", r.copyDBs)
+	pool, err := r.newDB(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		pool.Close()
+		_ = r.admin(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	}()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	start := time.Now()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	for _, t := range courseTables {
+		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(dump[t.name]), "COPY "+t.name+" FROM STDIN"); err != nil {
+			return 0, fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// pgbench replays the export's own statements — its reads in their snapshot
+// transaction, then its audit INSERT — from Clients connections for Duration:
+// the database's rate for that work.
+func (r *runner) pgbench(ctx context.Context) (float64, int, error) {
+	var script strings.Builder
+	script.WriteString("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
+	for _, sql := range store.ExportStatements() {
+		script.WriteString(strings.Join(strings.Fields(strings.ReplaceAll(sql, "$1", ":course")), " ") + ";\n")
+	}
+	script.WriteString("COMMIT;\n")
+	// Every export then records itself in the audit log, in its own statement.
+	audit := strings.NewReplacer("$1", "'bench'", "$2", "NULL", "$3", "'EXPORT_COURSE'", "$4", "'course'",
+		"$5", ":course", "$6", "'OK'", "$7", "'{}'").Replace(store.AuditStatement())
+	script.WriteString(strings.Join(strings.Fields(audit), " ") + ";\n")
+	path := filepath.Join(r.workDir, "export.sql")
+	if err := os.WriteFile(path, []byte(script.String()), 0o644); err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(r.cluster.Bindir(), "pgbench"), "-n", "-M", "prepared",
+		"-c", strconv.Itoa(r.opt.Clients), "-j", "2", "-T", strconv.Itoa(int(r.opt.Duration.Seconds())),
+		"-D", "course="+r.sCourse, "-f", path, "-h", "127.0.0.1", "-p", strconv.Itoa(r.cluster.Port()), "-U", "postgres", benchDB)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("pgbench: %v\n%s", err, out)
+	}
+	m, n := tpsLine.FindSubmatch(out), txLine.FindSubmatch(out)
+	if m == nil || n == nil {
+		return 0, 0, fmt.Errorf("pgbench output not understood:\n%s", out)
+	}
+	tps, _ := strconv.ParseFloat(string(m[1]), 64)
+	count, _ := strconv.Atoi(string(n[1]))
+	return tps, count, nil
+}
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+var txLine = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)

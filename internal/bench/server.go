@@ -1,0 +1,147 @@
+package bench
+
+// The server under measure: its own contentd serve process, and the peak memory it reaches.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+)
+
+// startServer starts contentd serve on free ports and connects to it.
+func (r *runner) startServer(ctx context.Context) error {
+	grpcAddr, httpAddr, err := twoFreeAddrs()
+	if err != nil {
+		return err
+	}
+	r.serverIO.Reset()
+	r.server = exec.Command(r.opt.Contentd, "serve")
+	r.server.Env = append(os.Environ(),
+		"DATABASE_URL="+r.cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+r.secret,
+		"GRPC_ADDR="+grpcAddr, "HTTP_ADDR="+httpAddr, "LOG_LEVEL=warn",
+		"MAX_REQUEST_BYTES="+strconv.Itoa(maxRequest), "IMPORT_TIMEOUT=30m", "RPC_TIMEOUT=30m",
+		"DB_MAX_CONNS=20",
+	)
+	r.server.Stdout, r.server.Stderr = &r.serverIO, &r.serverIO
+	if err := r.server.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", r.opt.Contentd, err)
+	}
+	r.httpURL = "http://" + httpAddr
+	if err := waitReady(ctx, r.httpURL+"/readyz"); err != nil {
+		return fmt.Errorf("%w\n%s", err, r.serverIO.String())
+	}
+	r.conn, err = grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
+	if err != nil {
+		return err
+	}
+	r.client = contentv1.NewContentTransferServiceClient(r.conn)
+	return nil
+}
+
+func (r *runner) stopServer() {
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	if r.server != nil && r.server.Process != nil {
+		_ = r.server.Process.Signal(os.Interrupt)
+		_ = r.server.Wait()
+	}
+}
+
+// peakOnFreshServer runs fn on a newly started server and returns its peak RSS
+// above the RSS it had at rest before fn: what fn needs, not what earlier calls
+// left in the heap.
+func (r *runner) peakOnFreshServer(ctx context.Context, fn func() error) (int64, error) {
+	r.stopServer()
+	if err := r.startServer(ctx); err != nil {
+		return 0, err
+	}
+	_, peak, err := measure(r.server.Process.Pid, fn)
+	return peak, err
+}
+
+// measure times fn and reads the server's peak RSS during it, above its RSS before.
+func measure(pid int, fn func() error) (time.Duration, int64, error) {
+	idle, err := resetPeak(pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if err := fn(); err != nil {
+		return 0, 0, err
+	}
+	d := time.Since(start)
+	peak, err := procStatus(pid, "VmHWM")
+	if err != nil {
+		return 0, 0, err
+	}
+	return d, peak - idle, nil
+}
+
+// resetPeak resets the peak RSS (VmHWM) of pid to its current RSS, which it returns.
+func resetPeak(pid int) (int64, error) {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		return 0, fmt.Errorf("reset peak RSS: %w", err)
+	}
+	return procStatus(pid, "VmRSS")
+}
+
+// procStatus reads a kB field of /proc/pid/status, in bytes.
+func procStatus(pid int, field string) (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/%d/status", field, pid)
+}
+
+func waitReady(ctx context.Context, url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil); err == nil {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("contentd did not become ready at %s", url)
+}
+
+func twoFreeAddrs() (string, string, error) {
+	var addrs []string
+	var ls []net.Listener
+	for range 2 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", "", err
+		}
+		ls = append(ls, l)
+		addrs = append(addrs, l.Addr().String())
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return addrs[0], addrs[1], nil
+}

@@ -1,0 +1,155 @@
+package bench
+
+// One course size: apply, analysis and export over gRPC and REST, beside the database baselines.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
+)
+
+func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, error) {
+	shape, ok := coursegen.Sizes[size]
+	if !ok {
+		return nil, fmt.Errorf("unknown size %q", size)
+	}
+	res := &SizeResult{Size: size}
+	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn []time.Duration
+	var lastCourse string
+	for rep := range r.reps(size) {
+		pid := r.server.Process.Pid
+		// Each repetition of each size imports new content (competency codes carry
+		// the seed), so that every apply creates everything and does the same work.
+		seed := uint64(1000*(1+strings.Index("SML", size)) + rep + 1)
+		file, err := coursefile.Marshal(coursegen.Generate(shape, seed))
+		if err != nil {
+			return nil, err
+		}
+		res.FileBytes = len(file)
+		r.log.Info("measuring", "size", size, "rep", rep+1, "bytes", len(file))
+
+		d, _, err := measure(pid, func() error { return r.analyze(ctx, file) })
+		if err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		analyze = append(analyze, d)
+
+		var applied *contentv1.ApplyImportResponse
+		d, _, err = measure(pid, func() error {
+			var err error
+			applied, err = r.apply(ctx, file)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+		apply = append(apply, d)
+		courseID := applied.GetCourseId()
+		lastCourse = courseID
+		if size == "S" && r.sCourse == "" {
+			r.sCourse = courseID
+		}
+
+		start := time.Now()
+		export, err := r.svc.ExportCourse(ctx, courseID)
+		if err == nil {
+			_, err = coursefile.Marshal(export.File)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("service export: %w", err)
+		}
+		exportSvc = append(exportSvc, time.Since(start))
+
+		d, _, err = measure(pid, func() error { return r.grpcExport(ctx, courseID) })
+		if err != nil {
+			return nil, fmt.Errorf("gRPC export: %w", err)
+		}
+		exportGRPC = append(exportGRPC, d)
+
+		d, _, err = measure(pid, func() error { return r.restExport(ctx, courseID) })
+		if err != nil {
+			return nil, fmt.Errorf("REST export: %w", err)
+		}
+		exportREST = append(exportREST, d)
+
+		dump, dOut, err := r.copyOut(ctx, courseID, applied.GetImportBatchId())
+		if err != nil {
+			return nil, fmt.Errorf("COPY out: %w", err)
+		}
+		copyOut = append(copyOut, dOut)
+		dIn, err := r.copyIn(ctx, dump)
+		if err != nil {
+			return nil, fmt.Errorf("COPY in: %w", err)
+		}
+		copyIn = append(copyIn, dIn)
+	}
+	// Memory: each operation once more, each on a fresh server. The apply imports
+	// new content, so that it creates everything, as the timed ones did.
+	file, err := coursefile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+999)))
+	if err != nil {
+		return nil, err
+	}
+	if res.PeakAnalyze, err = r.peakOnFreshServer(ctx, func() error { return r.analyze(ctx, file) }); err != nil {
+		return nil, err
+	}
+	if res.PeakApply, err = r.peakOnFreshServer(ctx, func() error { _, err := r.apply(ctx, file); return err }); err != nil {
+		return nil, err
+	}
+	if res.PeakExportGRPC, err = r.peakOnFreshServer(ctx, func() error { return r.grpcExport(ctx, lastCourse) }); err != nil {
+		return nil, err
+	}
+	if res.PeakREST, err = r.peakOnFreshServer(ctx, func() error { return r.restExport(ctx, lastCourse) }); err != nil {
+		return nil, err
+	}
+	res.Apply, res.Analyze, res.ExportService = median(apply), median(analyze), median(exportSvc)
+	res.ExportGRPC, res.ExportREST, res.CopyOut, res.CopyIn = median(exportGRPC), median(exportREST), median(copyOut), median(copyIn)
+	return res, nil
+}
+
+func (r *runner) analyze(ctx context.Context, file []byte) error {
+	_, err := r.client.AnalyzeImport(r.authed(ctx), &contentv1.AnalyzeImportRequest{Source: &contentv1.AnalyzeImportRequest_FileJson{FileJson: file}})
+	return err
+}
+
+func (r *runner) apply(ctx context.Context, file []byte) (*contentv1.ApplyImportResponse, error) {
+	return r.client.ApplyImport(r.authed(ctx), &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file}})
+}
+
+func (r *runner) grpcExport(ctx context.Context, courseID string) error {
+	_, err := r.client.ExportCourse(r.authed(ctx), &contentv1.ExportCourseRequest{CourseId: courseID})
+	return err
+}
+
+func (r *runner) restExport(ctx context.Context, courseID string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.httpURL+"/gestor/export/course/"+courseID, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}

@@ -1,0 +1,58 @@
+package bench
+
+// Export throughput of the S course under concurrent clients.
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
+	if r.sCourse == "" {
+		return nil, nil
+	}
+	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration}
+	var err error
+	if t.ServiceGRPCExports, err = r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) }); err != nil {
+		return nil, err
+	}
+	if t.ServiceRESTExports, err = r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) }); err != nil {
+		return nil, err
+	}
+	secs := r.opt.Duration.Seconds()
+	t.GRPC, t.REST = float64(t.ServiceGRPCExports)/secs, float64(t.ServiceRESTExports)/secs
+	t.PGBench, t.PGBenchTransactions, err = r.pgbench(ctx)
+	return t, err
+}
+
+// hammer runs call from Clients goroutines for Duration and counts the calls.
+func (r *runner) hammer(ctx context.Context, call func(context.Context) error) (int, error) {
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	ctx, cancel := context.WithTimeout(ctx, r.opt.Duration)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	var wg sync.WaitGroup
+	for range r.opt.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if err := call(ctx); err != nil {
+					// A call cut by the end of the run is not a failure; gRPC's own
+					// timer can fire a moment before the context's.
+					if ctx.Err() == nil && !time.Now().After(deadline.Add(-100*time.Millisecond)) {
+						once.Do(func() { firstErr = err })
+					}
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(done.Load()), firstErr
+}
