@@ -4,6 +4,8 @@ SHELL        := /bin/bash
 BUF_VERSION  := v1.75.0
 GOBIN        ?= $(shell go env GOPATH)/bin
 BUF          := $(GOBIN)/buf
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(GOBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 GOOGLE_PROTO_FILES := 6.0.1
 GOOGLEAPIS   := build/googleapis/.google-proto-files-$(GOOGLE_PROTO_FILES)
 VERSION      ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -32,10 +34,15 @@ build: ## build the binaries into bin/
 	@mkdir -p bin
 	go build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
 
-tools: $(BUF) ## install buf at the pinned version (the protoc plugins are go.mod tools)
+tools: $(BUF) $(GOLANGCI_LINT) ## install buf and golangci-lint at their pinned versions (the protoc plugins are go.mod tools)
 
 $(BUF):
 	GOBIN=$(GOBIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+$(GOLANGCI_LINT): # installed under its version, so that a change of version installs it again
+	@mkdir -p build/golangci-lint
+	GOBIN=$(CURDIR)/build/golangci-lint go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv build/golangci-lint/golangci-lint $@
 
 $(GOOGLEAPIS): # google/api protos, taken from the npm package google-proto-files, not committed
 	rm -rf build/googleapis build/npm && mkdir -p build/npm build/googleapis/google/api
@@ -56,11 +63,10 @@ checkgenerate: $(BUF) $(GOOGLEAPIS) ## fail when gen/ differs from what buf gene
 	$(BUF) generate -o build/_checkgen
 	@diff -r -x openapi.go gen build/_checkgen/gen || { echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
 
-lint: $(BUF) $(GOOGLEAPIS) ## buf lint and format, go vet, gofmt
+lint: $(BUF) $(GOLANGCI_LINT) $(GOOGLEAPIS) ## buf lint and format; golangci-lint (go vet, gofmt, staticcheck, … see .golangci.yml)
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
-	go vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
 
 clean: ## remove build outputs and the local database
 	rm -rf bin build .data

@@ -92,11 +92,11 @@ func (ks *KeySet) refresh(ctx context.Context) error {
 	ks.attemptedAt = time.Now()
 	doc, err := ks.fetch(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errKeysUnavailable, err)
+		return fmt.Errorf("%w: %w", errKeysUnavailable, err)
 	}
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(doc, &set); err != nil {
-		return fmt.Errorf("%w: parse JWKS: %v", errKeysUnavailable, err)
+		return fmt.Errorf("%w: parse JWKS: %w", errKeysUnavailable, err)
 	}
 	keys := map[string]any{}
 	for _, k := range set.Keys {

@@ -174,7 +174,7 @@ func TestDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer up.Abort(context.Background())
+	defer func() { _ = up.Abort(context.Background()) }()
 	if up.File() == nil {
 		t.Error("a directory upload has no File for pg_dump to seek in")
 	}

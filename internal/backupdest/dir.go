@@ -96,7 +96,7 @@ func (d *Dir) FreeBytes(_ context.Context) (int64, bool, error) {
 		var st unix.Statfs_t
 		err := unix.Statfs(path, &st)
 		if err == nil {
-			return int64(st.Bavail) * int64(st.Bsize), true, nil
+			return int64(st.Bavail) * st.Bsize, true, nil
 		}
 		parent := filepath.Dir(path)
 		if !errors.Is(err, unix.ENOENT) || parent == path {

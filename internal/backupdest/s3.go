@@ -256,8 +256,8 @@ func (u *s3Upload) Abort(ctx context.Context) error {
 	if !u.finished {
 		u.finished = true
 		u.cancel()
-		u.pw.CloseWithError(errors.New("backup aborted"))
-		<-u.done
+		_ = u.pw.CloseWithError(errors.New("backup aborted")) // always nil
+		<-u.done                                              //nolint:errcheck // the upload ends with the error of its cancellation
 		return nil
 	}
 	if !u.uploaded {

@@ -131,7 +131,7 @@ func (r *runner) pgbench(ctx context.Context) (float64, int, error) {
 		"-D", "course="+r.sCourse, "-f", path, "-h", "127.0.0.1", "-p", strconv.Itoa(r.cluster.Port()), "-U", "postgres", benchDB)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, 0, fmt.Errorf("pgbench: %v\n%s", err, out)
+		return 0, 0, fmt.Errorf("pgbench: %w\n%s", err, out)
 	}
 	m, n := tpsLine.FindSubmatch(out), txLine.FindSubmatch(out)
 	if m == nil || n == nil {

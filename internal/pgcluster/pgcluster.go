@@ -52,7 +52,7 @@ func (c *Cluster) init() error {
 	}
 	data := filepath.Join(c.dir, "data")
 	if out, err := c.pg("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput(); err != nil {
-		return fmt.Errorf("initdb: %v\n%s", err, out)
+		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	var lastErr error
 	for range 3 { // a free port can be taken between finding and binding it
@@ -67,7 +67,7 @@ func (c *Cluster) init() error {
 			return nil
 		}
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
-		lastErr = fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		lastErr = fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
 	}
 	return lastErr
 }

@@ -169,12 +169,12 @@ func TestEveryRPCNeedsATokenButHealthAndReflection(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/gestor/courses", "/gestor/export/course/" + e.demoID} {
-		if resp, _ := e.do(t, http.MethodGet, path, nil, map[string]string{"Authorization": ""}); resp.StatusCode != 401 {
+		if resp, _ := e.do(t, http.MethodGet, path, nil, map[string]string{"Authorization": ""}); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("GET %s without a token = %d", path, resp.StatusCode)
 		}
 	}
 	for _, path := range []string{"/gestor/import/analyze", "/gestor/import/apply"} {
-		if resp, _ := e.do(t, http.MethodPost, path, bytes.NewReader(demo.File), map[string]string{"Authorization": ""}); resp.StatusCode != 401 {
+		if resp, _ := e.do(t, http.MethodPost, path, bytes.NewReader(demo.File), map[string]string{"Authorization": ""}); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("POST %s without a token = %d", path, resp.StatusCode)
 		}
 	}
@@ -186,7 +186,7 @@ func TestEveryRPCNeedsATokenButHealthAndReflection(t *testing.T) {
 		t.Errorf("health without a token: %v", err)
 	}
 	for _, path := range []string{"/healthz", "/readyz", "/openapi.json"} {
-		if resp, _ := e.do(t, http.MethodGet, path, nil, map[string]string{"Authorization": ""}); resp.StatusCode != 200 {
+		if resp, _ := e.do(t, http.MethodGet, path, nil, map[string]string{"Authorization": ""}); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s without a token = %d", path, resp.StatusCode)
 		}
 	}
@@ -228,7 +228,7 @@ func TestAuditRecordsTheActor(t *testing.T) {
 	}
 	e.post(t, "/gestor/import/analyze", bytes.NewReader(demo.File), nil)
 	resp, body := e.post(t, "/gestor/import/apply", bytes.NewReader(demo.File), map[string]string{"Idempotency-Key": "a1"})
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("apply: %d %s", resp.StatusCode, body)
 	}
 	e.post(t, "/gestor/import/apply", bytes.NewReader(demo.File), map[string]string{"Idempotency-Key": "a1"}) // a replay

@@ -85,10 +85,11 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 	s.grpc = newGRPCServer(impl, backups, chain, authn, s.health, cfg)
 
 	var err error
-	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+	var lc net.ListenConfig
+	if s.grpcLis, err = lc.Listen(ctx, "tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("listen gRPC on %s: %w", cfg.GRPCAddr, err)
 	}
-	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+	if s.httpLis, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
 		s.grpcLis.Close()
 		return nil, fmt.Errorf("listen HTTP on %s: %w", cfg.HTTPAddr, err)
 	}

@@ -158,7 +158,7 @@ func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.
 		batch.Queue(sqlInsertAuditIfCourse, append(args, id)...)
 	}
 	results := db.SendBatch(ctx, batch)
-	defer results.Close()
+	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
 	if _, err := results.Exec(); err != nil {
 		return nil, fmt.Errorf("begin snapshot: %w", err)
 	}

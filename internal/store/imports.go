@@ -46,7 +46,7 @@ func lostImportRace(err error) bool {
 // *fault.Rejection that names the constraint and the table, never the SQL.
 func rejected(err error) error {
 	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || !(strings.HasPrefix(pgErr.Code, "23") || strings.HasPrefix(pgErr.Code, "22")) {
+	if !errors.As(err, &pgErr) || !strings.HasPrefix(pgErr.Code, "23") && !strings.HasPrefix(pgErr.Code, "22") {
 		return err
 	}
 	what := pgErr.ConstraintName
