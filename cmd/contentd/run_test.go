@@ -79,58 +79,82 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func waitOutput(t *testing.T, out *lockedBuffer, want string) {
+// waitOutput waits for want in out, while the command has not ended (exited
+// is closed when it has).
+func waitOutput(t *testing.T, out *lockedBuffer, exited <-chan struct{}, want string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.After(3 * time.Minute)
 	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
+		select {
+		case <-exited:
+			if !strings.Contains(out.String(), want) {
+				t.Fatalf("it ended without %q:\n%s", want, out.String())
+			}
+			return
+		case <-deadline:
 			t.Fatalf("no %q in:\n%s", want, out.String())
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// started starts cmd and returns a channel closed when it has ended, and its result.
+func started(t *testing.T, cmd *exec.Cmd, start func() error) (<-chan struct{}, *error) {
+	t.Helper()
+	if err := start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var err error
+	go func() { err = cmd.Wait(); close(exited) }()
+	return exited, &err
+}
+
+// The two tests of make run are not parallel: each builds bin/, which is one
+// for the checkout.
 
 // TestMakeRunEndsWellOnCtrlC runs make run in a terminal, as a newcomer does,
 // and presses Ctrl-C: everything stops and make exits 0.
 func TestMakeRunEndsWellOnCtrlC(t *testing.T) {
-	t.Parallel()
 	cmd := exec.Command("make", "-s", "run")
 	cmd.Dir, cmd.Env = repoRoot(t), runEnv(t)
-	tty, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var tty *os.File
+	exited, result := started(t, cmd, func() (err error) { tty, err = pty.Start(cmd); return err })
 	defer tty.Close()
 	out := &lockedBuffer{}
 	go func() { _, _ = io.Copy(out, tty) }()
-	waitOutput(t, out, "Ctrl-C stops the server and the local PostgreSQL.")
+	waitOutput(t, out, exited, "Ctrl-C stops the server and the local PostgreSQL.")
 	if _, err := tty.Write([]byte{3}); err != nil { // Ctrl-C
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("make run after Ctrl-C: %v\n%s", err, out.String())
+	<-exited
+	if *result != nil {
+		t.Fatalf("make run after Ctrl-C: %v\n%s", *result, out.String())
 	}
-	waitOutput(t, out, "stopping the local PostgreSQL")
+	waitOutput(t, out, exited, "stopping the local PostgreSQL")
 }
 
 // TestMakeRunWritesPlainTextToALog: with its output going to a file (no
 // terminal), make run writes no terminal codes, and SIGTERM ends it well.
 func TestMakeRunWritesPlainTextToALog(t *testing.T) {
-	t.Parallel()
+	build := exec.Command("make", "-s", "build")
+	build.Dir = repoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
 	cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "run.sh"))
 	cmd.Dir, cmd.Env = repoRoot(t), runEnv(t)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitOutput(t, out, "Ctrl-C stops the server")
+	exited, result := started(t, cmd, cmd.Start)
+	waitOutput(t, out, exited, "Ctrl-C stops the server")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("run.sh after SIGTERM: %v\n%s", err, out.String())
+	<-exited
+	if *result != nil {
+		t.Fatalf("run.sh after SIGTERM: %v\n%s", *result, out.String())
 	}
 	if strings.Contains(out.String(), "\x1b[") {
 		t.Errorf("terminal codes in a log:\n%q", out.String())
