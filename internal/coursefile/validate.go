@@ -44,6 +44,12 @@ func Validate(file *contentv1.CourseExport, f *Findings) {
 		return
 	}
 	v := &validator{f: f, ids: map[string]string{}, competencies: map[string]string{}}
+	// The source is kept with the import (where the course came from).
+	src := file.GetSource()
+	v.text(src.GetService(), "source.service", maxCodeLen)
+	v.text(src.GetVersion(), "source.version", maxCodeLen)
+	v.text(src.GetEnvironment(), "source.environment", maxCodeLen)
+	v.text(src.GetCourseId(), "source.courseId", maxIDLen)
 	v.id(c.GetId(), "course.id")
 	v.required(c.GetTitle(), "course.title", maxTitleLen, "o título do curso")
 	v.text(c.GetDescription(), "course.description", maxTextLen)

@@ -208,3 +208,19 @@ func TestBadRequestFieldsAreTheCallersError(t *testing.T) {
 		}
 	}
 }
+
+func FuzzListImportBatches(f *testing.F) {
+	e := start(f)
+	for _, s := range hostile {
+		f.Add(int32(0), s)
+	}
+	f.Add(int32(101), "")
+	f.Add(int32(1), "eyJjIjoiMjAyNi0xMS0yOVQwMDowMDowMFoiLCJpIjoiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIn0")
+	f.Fuzz(func(t *testing.T, pageSize int32, pageToken string) {
+		_, err := e.client.ListImportBatches(context.Background(), &contentv1.ListImportBatchesRequest{PageSize: pageSize, PageToken: pageToken})
+		checkGRPC(t, "ListImportBatches", err)
+		q := url.Values{"pageSize": {strconv.Itoa(int(pageSize))}, "pageToken": {pageToken}}
+		resp, body := e.get(t, "/gestor/import/batches?"+q.Encode())
+		checkREST(t, "GET /gestor/import/batches", resp, body)
+	})
+}

@@ -173,6 +173,14 @@ func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequ
 	); err != nil {
 		return nil, err
 	}
+	if err := queryRoute(mux, "/gestor/import/batches", contentv1.ContentTransferService_ListImportBatches_FullMethodName,
+		func() *contentv1.ListImportBatchesRequest { return &contentv1.ListImportBatchesRequest{} },
+		func(ctx context.Context, req *contentv1.ListImportBatchesRequest) (proto.Message, error) {
+			return srv.ListImportBatches(ctx, req)
+		},
+	); err != nil {
+		return nil, err
+	}
 	if err := queryRoute(mux, "/gestor/backups", contentv1.BackupService_ListBackups_FullMethodName,
 		func() *contentv1.ListBackupsRequest { return &contentv1.ListBackupsRequest{} },
 		func(ctx context.Context, req *contentv1.ListBackupsRequest) (proto.Message, error) {

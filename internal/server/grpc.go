@@ -95,6 +95,10 @@ func (s *intercepted) ListCourses(ctx context.Context, req *contentv1.ListCourse
 	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_ListCourses_FullMethodName, req, s.impl.ListCourses)
 }
 
+func (s *intercepted) ListImportBatches(ctx context.Context, req *contentv1.ListImportBatchesRequest) (*contentv1.ListImportBatchesResponse, error) {
+	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_ListImportBatches_FullMethodName, req, s.impl.ListImportBatches)
+}
+
 func (s *intercepted) ExportCourse(ctx context.Context, req *contentv1.ExportCourseRequest) (*contentv1.ExportCourseResponse, error) {
 	return call(ctx, s.chain, s.impl, contentv1.ContentTransferService_ExportCourse_FullMethodName, req, s.impl.ExportCourse)
 }

@@ -28,6 +28,10 @@ func (h *contentTransfer) ListCourses(ctx context.Context, req *contentv1.ListCo
 	return h.svc.ListCourses(ctx, req)
 }
 
+func (h *contentTransfer) ListImportBatches(ctx context.Context, req *contentv1.ListImportBatchesRequest) (*contentv1.ListImportBatchesResponse, error) {
+	return h.svc.ListImportBatches(ctx, req)
+}
+
 func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.ExportCourseRequest) (*contentv1.ExportCourseResponse, error) {
 	export, err := h.svc.ExportCourse(ctx, req.GetCourseId())
 	if err != nil {

@@ -86,8 +86,8 @@ func TestOpenAPIDocumentMatchesTheServer(t *testing.T) {
 		}
 	}
 	sort.Strings(documented)
-	want := []string{"GET /gestor/backups", "GET /gestor/courses", "GET /gestor/export/course/{courseId}", "GET /gestor/integrity",
-		"POST /gestor/import/analyze", "POST /gestor/import/apply"}
+	want := []string{"GET /gestor/backups", "GET /gestor/courses", "GET /gestor/export/course/{courseId}", "GET /gestor/import/batches",
+		"GET /gestor/integrity", "POST /gestor/import/analyze", "POST /gestor/import/apply"}
 	if !slices.Equal(documented, want) {
 		t.Errorf("documented operations %v, want %v", documented, want)
 	}

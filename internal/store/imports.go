@@ -149,10 +149,11 @@ FROM bank_questions WHERE competency_id = ANY($1::uuid[])`, competencyIDs)
 
 func (t *importTx) CreateBatch(ctx context.Context, b *transfer.ImportBatch) error {
 	_, err := t.tx.Exec(ctx, `
-INSERT INTO import_batches (id, actor_id, actor_email, file_digest, counts, idempotency_key, course_id, result)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+INSERT INTO import_batches (id, actor_id, actor_email, file_digest, counts, idempotency_key, course_id, result,
+                            source_environment, source_course_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		b.ID, b.Actor.ID, nullIfEmpty(b.Actor.Email), b.Digest, json.RawMessage(b.Counts),
-		nullIfEmpty(b.IdempotencyKey), b.CourseID, b.Result)
+		nullIfEmpty(b.IdempotencyKey), b.CourseID, b.Result, b.SourceEnvironment, b.SourceCourseID)
 	if err != nil {
 		return fmt.Errorf("create batch: %w", err)
 	}

@@ -67,7 +67,9 @@ type ImportBatch struct {
 	Counts         []byte // protojson of ImportCounts
 	IdempotencyKey string
 	CourseID       uuid.UUID
-	Result         []byte // the ApplyImportResponse (binary protobuf), replayed for the same key
+	// SourceEnvironment and SourceCourseID say where the file came from.
+	SourceEnvironment, SourceCourseID string
+	Result                            []byte // the ApplyImportResponse (binary protobuf), replayed for the same key
 }
 
 // ExistingCompetency is a competency already in the database.
@@ -195,6 +197,7 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 	if !static.HasErrors() {
 		coursefile.Normalize(file.GetCourse())
 		prepared = prepareImport(file.GetCourse())
+		prepared.sourceEnv = file.GetSource().GetEnvironment()
 	}
 	a, err := s.store.Import(ctx, func(tx ImportTx) (*ImportAttempt, error) {
 		return s.importAttempt(ctx, tx, file, prepared, static.Clone(), digest, opt)
@@ -243,7 +246,8 @@ func (s *Service) importAttempt(ctx context.Context, tx ImportTx, file *contentv
 			b.CreatedAt.UTC().Format("02/01/2006 15:04"), b.ID, b.CourseID)
 	}
 	// Counts start at zero (nothing is created from a file with errors), never absent.
-	report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest, Counts: &contentv1.ImportCounts{}}
+	report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest, Counts: &contentv1.ImportCounts{},
+		CourseTitle: file.GetCourse().GetTitle()}
 	res := &importResult{report: report}
 	if prepared == nil {
 		report.Errors, report.Warnings = f.Errors(), f.Warnings()
@@ -278,6 +282,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	if err := tx.CreateBatch(ctx, &ImportBatch{
 		ID: p.batchID, Actor: actor, Digest: digest, Counts: counts,
 		IdempotencyKey: key, CourseID: courseID, Result: result,
+		SourceEnvironment: ic.sourceEnv, SourceCourseID: ic.sourceID,
 	}); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
@@ -37,10 +36,9 @@ func (s *Service) ListCourses(ctx context.Context, req *contentv1.ListCoursesReq
 		return nil, err
 	}
 	if tok := req.GetPageToken(); tok != "" {
-		cursor, err := decodePageToken(tok)
-		if err != nil {
-			return nil, fault.New(fault.ErrInvalidArgument, "INVALID_PAGE_TOKEN", "pageToken",
-				"O token de página é inválido; recomece da primeira página.")
+		cursor, err := decodePageToken[CourseCursor](tok)
+		if err != nil || textProblem(cursor.Title, true) != "" {
+			return nil, invalidPageToken()
 		}
 		q.After = cursor
 	}
@@ -56,19 +54,19 @@ func (s *Service) ListCourses(ctx context.Context, req *contentv1.ListCoursesReq
 	if len(courses) > want {
 		resp.Courses = courses[:want]
 		last := resp.Courses[want-1]
-		resp.NextPageToken, err = encodePageToken(last.GetTitle(), last.GetId())
-		if err != nil {
+		cursor := CourseCursor{Title: last.GetTitle()}
+		if err := cursor.ID.UnmarshalText([]byte(last.GetId())); err != nil {
+			return nil, fmt.Errorf("page token id %q: %w", last.GetId(), err)
+		}
+		if resp.NextPageToken, err = encodePageToken(cursor); err != nil {
 			return nil, err
 		}
 	}
 	return resp, nil
 }
 
-func encodePageToken(title, id string) (string, error) {
-	cursor := CourseCursor{Title: title}
-	if err := cursor.ID.UnmarshalText([]byte(id)); err != nil {
-		return "", fmt.Errorf("page token id %q: %w", id, err)
-	}
+// encodePageToken turns a keyset position into an opaque token.
+func encodePageToken[C any](cursor C) (string, error) {
 	raw, err := json.Marshal(cursor)
 	if err != nil {
 		return "", err
@@ -76,17 +74,21 @@ func encodePageToken(title, id string) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
-func decodePageToken(token string) (*CourseCursor, error) {
+// decodePageToken reads a token of encodePageToken.
+func decodePageToken[C any](token string) (*C, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
 		return nil, err
 	}
-	var cursor CourseCursor
+	var cursor C
 	if err := json.Unmarshal(raw, &cursor); err != nil {
 		return nil, err
 	}
-	if p := textProblem(cursor.Title, true); p != "" {
-		return nil, errors.New("page token title " + p)
-	}
 	return &cursor, nil
+}
+
+// invalidPageToken is the error of a token not from a previous page.
+func invalidPageToken() error {
+	return fault.New(fault.ErrInvalidArgument, "INVALID_PAGE_TOKEN", "pageToken",
+		"O token de página é inválido; recomece da primeira página.")
 }

@@ -36,6 +36,8 @@ const (
 type importCourse struct {
 	course   *contentv1.Course
 	sourceID string
+	// sourceEnv is the environment the file was exported from.
+	sourceEnv string
 	// externalIDs maps every new id to the entity's id in the file.
 	externalIDs map[string]string
 	// created lists, in file order, the entities that are always created.

@@ -25,6 +25,9 @@ type ContentStore interface {
 	// one consistent snapshot, and records audit (when not nil) along with it if
 	// the course exists. It fails with fault.ErrNotFound for an unknown id.
 	ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error)
+	// ListImportBatches returns up to q.Limit imports, newest first, starting
+	// after q.After when set.
+	ListImportBatches(ctx context.Context, q ImportBatchQuery) ([]*contentv1.ImportBatch, error)
 }
 
 // CourseQuery selects courses for ListCourses.

@@ -722,6 +722,252 @@ func (x *ApplyImportResponse) GetIdMap() []*IdMapping {
 	return nil
 }
 
+// ListImportBatchesRequest selects a page of imports.
+type ListImportBatchesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum number of imports to return: 1 to 100, 20 when zero.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImportBatchesRequest) Reset() {
+	*x = ListImportBatchesRequest{}
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImportBatchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImportBatchesRequest) ProtoMessage() {}
+
+func (x *ListImportBatchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImportBatchesRequest.ProtoReflect.Descriptor instead.
+func (*ListImportBatchesRequest) Descriptor() ([]byte, []int) {
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListImportBatchesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListImportBatchesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListImportBatchesResponse is a page of imports, newest first.
+type ListImportBatchesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The imports of this page.
+	Batches []*ImportBatch `protobuf:"bytes,1,rep,name=batches" json:"batches,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImportBatchesResponse) Reset() {
+	*x = ListImportBatchesResponse{}
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImportBatchesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImportBatchesResponse) ProtoMessage() {}
+
+func (x *ListImportBatchesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImportBatchesResponse.ProtoReflect.Descriptor instead.
+func (*ListImportBatchesResponse) Descriptor() ([]byte, []int) {
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListImportBatchesResponse) GetBatches() []*ImportBatch {
+	if x != nil {
+		return x.Batches
+	}
+	return nil
+}
+
+func (x *ListImportBatchesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ImportBatch is one applied import and its provenance.
+type ImportBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the batch: the import_batch_id of every row it created.
+	Id string `protobuf:"bytes,1,opt,name=id" json:"id,omitempty"`
+	// When it was applied.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt" json:"created_at,omitempty"`
+	// Who applied it: the token's subject and email.
+	ActorId string `protobuf:"bytes,3,opt,name=actor_id,json=actorId" json:"actor_id,omitempty"`
+	// Email of the actor, when the token had one.
+	ActorEmail string `protobuf:"bytes,4,opt,name=actor_email,json=actorEmail" json:"actor_email,omitempty"`
+	// The environment the file was exported from (its source.environment).
+	SourceEnvironment string `protobuf:"bytes,5,opt,name=source_environment,json=sourceEnvironment" json:"source_environment,omitempty"`
+	// The course's id there: the external_id of the course created.
+	SourceCourseId string `protobuf:"bytes,6,opt,name=source_course_id,json=sourceCourseId" json:"source_course_id,omitempty"`
+	// Digest of the file's content.
+	Digest string `protobuf:"bytes,7,opt,name=digest" json:"digest,omitempty"`
+	// The course created; empty when it was deleted since.
+	CourseId string `protobuf:"bytes,8,opt,name=course_id,json=courseId" json:"course_id,omitempty"`
+	// Its title now.
+	CourseTitle string `protobuf:"bytes,9,opt,name=course_title,json=courseTitle" json:"course_title,omitempty"`
+	// Its status now (DRAFT until someone publishes it).
+	CourseStatus CourseStatus `protobuf:"varint,10,opt,name=course_status,json=courseStatus,enum=educacao.content.v1.CourseStatus" json:"course_status,omitempty"`
+	// What the import created and reused.
+	Counts        *ImportCounts `protobuf:"bytes,11,opt,name=counts" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportBatch) Reset() {
+	*x = ImportBatch{}
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportBatch) ProtoMessage() {}
+
+func (x *ImportBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportBatch.ProtoReflect.Descriptor instead.
+func (*ImportBatch) Descriptor() ([]byte, []int) {
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ImportBatch) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *ImportBatch) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetActorEmail() string {
+	if x != nil {
+		return x.ActorEmail
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetSourceEnvironment() string {
+	if x != nil {
+		return x.SourceEnvironment
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetSourceCourseId() string {
+	if x != nil {
+		return x.SourceCourseId
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetCourseId() string {
+	if x != nil {
+		return x.CourseId
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetCourseTitle() string {
+	if x != nil {
+		return x.CourseTitle
+	}
+	return ""
+}
+
+func (x *ImportBatch) GetCourseStatus() CourseStatus {
+	if x != nil {
+		return x.CourseStatus
+	}
+	return CourseStatus_COURSE_STATUS_UNSPECIFIED
+}
+
+func (x *ImportBatch) GetCounts() *ImportCounts {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
 // ImportReport is the result of analysing a transfer file.
 type ImportReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -736,14 +982,16 @@ type ImportReport struct {
 	// Problems that do not block the import.
 	Warnings []*Finding `protobuf:"bytes,5,rep,name=warnings" json:"warnings,omitempty"`
 	// Problems that block the import.
-	Errors        []*Finding `protobuf:"bytes,6,rep,name=errors" json:"errors,omitempty"`
+	Errors []*Finding `protobuf:"bytes,6,rep,name=errors" json:"errors,omitempty"`
+	// Title of the course the file holds; empty when the file cannot be read.
+	CourseTitle   string `protobuf:"bytes,7,opt,name=course_title,json=courseTitle" json:"course_title,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ImportReport) Reset() {
 	*x = ImportReport{}
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[9]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +1003,7 @@ func (x *ImportReport) String() string {
 func (*ImportReport) ProtoMessage() {}
 
 func (x *ImportReport) ProtoReflect() protoreflect.Message {
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[9]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +1016,7 @@ func (x *ImportReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportReport.ProtoReflect.Descriptor instead.
 func (*ImportReport) Descriptor() ([]byte, []int) {
-	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{9}
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ImportReport) GetOk() bool {
@@ -813,6 +1061,13 @@ func (x *ImportReport) GetErrors() []*Finding {
 	return nil
 }
 
+func (x *ImportReport) GetCourseTitle() string {
+	if x != nil {
+		return x.CourseTitle
+	}
+	return ""
+}
+
 // ImportCounts counts, per kind, what an import creates or reuses.
 type ImportCounts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -850,7 +1105,7 @@ type ImportCounts struct {
 
 func (x *ImportCounts) Reset() {
 	*x = ImportCounts{}
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[10]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +1117,7 @@ func (x *ImportCounts) String() string {
 func (*ImportCounts) ProtoMessage() {}
 
 func (x *ImportCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[10]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +1130,7 @@ func (x *ImportCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCounts.ProtoReflect.Descriptor instead.
 func (*ImportCounts) Descriptor() ([]byte, []int) {
-	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{10}
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImportCounts) GetCourses() int32 {
@@ -991,7 +1246,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[11]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1258,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[11]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1271,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{11}
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Finding) GetCode() string {
@@ -1060,7 +1315,7 @@ type IdMapping struct {
 
 func (x *IdMapping) Reset() {
 	*x = IdMapping{}
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[12]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1327,7 @@ func (x *IdMapping) String() string {
 func (*IdMapping) ProtoMessage() {}
 
 func (x *IdMapping) ProtoReflect() protoreflect.Message {
-	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[12]
+	mi := &file_educacao_content_v1_content_transfer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1340,7 @@ func (x *IdMapping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdMapping.ProtoReflect.Descriptor instead.
 func (*IdMapping) Descriptor() ([]byte, []int) {
-	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{12}
+	return file_educacao_content_v1_content_transfer_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *IdMapping) GetKind() string {
@@ -1167,14 +1422,37 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\tcourse_id\x18\x01 \x01(\tR\bcourseId\x12&\n" +
 	"\x0fimport_batch_id\x18\x02 \x01(\tR\rimportBatchId\x129\n" +
 	"\x06report\x18\x03 \x01(\v2!.educacao.content.v1.ImportReportR\x06report\x125\n" +
-	"\x06id_map\x18\x04 \x03(\v2\x1e.educacao.content.v1.IdMappingR\x05idMap\"\x88\x02\n" +
+	"\x06id_map\x18\x04 \x03(\v2\x1e.educacao.content.v1.IdMappingR\x05idMap\"]\n" +
+	"\x18ListImportBatchesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12$\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\x05\xaa\x01\x02 \x03R\tpageToken\"\x7f\n" +
+	"\x19ListImportBatchesResponse\x12:\n" +
+	"\abatches\x18\x01 \x03(\v2 .educacao.content.v1.ImportBatchR\abatches\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc8\x03\n" +
+	"\vImportBatch\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x19\n" +
+	"\bactor_id\x18\x03 \x01(\tR\aactorId\x12\x1f\n" +
+	"\vactor_email\x18\x04 \x01(\tR\n" +
+	"actorEmail\x12-\n" +
+	"\x12source_environment\x18\x05 \x01(\tR\x11sourceEnvironment\x12(\n" +
+	"\x10source_course_id\x18\x06 \x01(\tR\x0esourceCourseId\x12\x16\n" +
+	"\x06digest\x18\a \x01(\tR\x06digest\x12\x1b\n" +
+	"\tcourse_id\x18\b \x01(\tR\bcourseId\x12!\n" +
+	"\fcourse_title\x18\t \x01(\tR\vcourseTitle\x12F\n" +
+	"\rcourse_status\x18\n" +
+	" \x01(\x0e2!.educacao.content.v1.CourseStatusR\fcourseStatus\x129\n" +
+	"\x06counts\x18\v \x01(\v2!.educacao.content.v1.ImportCountsR\x06counts\"\xab\x02\n" +
 	"\fImportReport\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12%\n" +
 	"\x0eformat_version\x18\x02 \x01(\x05R\rformatVersion\x12\x16\n" +
 	"\x06digest\x18\x03 \x01(\tR\x06digest\x129\n" +
 	"\x06counts\x18\x04 \x01(\v2!.educacao.content.v1.ImportCountsR\x06counts\x128\n" +
 	"\bwarnings\x18\x05 \x03(\v2\x1c.educacao.content.v1.FindingR\bwarnings\x124\n" +
-	"\x06errors\x18\x06 \x03(\v2\x1c.educacao.content.v1.FindingR\x06errors\"\xae\x04\n" +
+	"\x06errors\x18\x06 \x03(\v2\x1c.educacao.content.v1.FindingR\x06errors\x12!\n" +
+	"\fcourse_title\x18\a \x01(\tR\vcourseTitle\"\xae\x04\n" +
 	"\fImportCounts\x12\x18\n" +
 	"\acourses\x18\x01 \x01(\x05R\acourses\x12\x18\n" +
 	"\amodules\x18\x02 \x01(\x05R\amodules\x12\x18\n" +
@@ -1207,11 +1485,12 @@ const file_educacao_content_v1_content_transfer_proto_rawDesc = "" +
 	"\x1eID_MAPPING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aID_MAPPING_OUTCOME_CREATED\x10\x01\x12\x1d\n" +
 	"\x19ID_MAPPING_OUTCOME_REUSED\x10\x02\x12\x1e\n" +
-	"\x1aID_MAPPING_OUTCOME_SKIPPED\x10\x032\xc0\x04\n" +
+	"\x1aID_MAPPING_OUTCOME_SKIPPED\x10\x032\xd5\x05\n" +
 	"\x16ContentTransferService\x12y\n" +
 	"\vListCourses\x12'.educacao.content.v1.ListCoursesRequest\x1a(.educacao.content.v1.ListCoursesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/gestor/courses\x12\x94\x01\n" +
 	"\fExportCourse\x12(.educacao.content.v1.ExportCourseRequest\x1a).educacao.content.v1.ExportCourseResponse\"/\x82\xd3\xe4\x93\x02)b\x04file\x12!/gestor/export/course/{course_id}\x12\x8c\x01\n" +
-	"\rAnalyzeImport\x12).educacao.content.v1.AnalyzeImportRequest\x1a*.educacao.content.v1.AnalyzeImportResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x04file\"\x16/gestor/import/analyze\x12\x84\x01\n" +
+	"\rAnalyzeImport\x12).educacao.content.v1.AnalyzeImportRequest\x1a*.educacao.content.v1.AnalyzeImportResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x04file\"\x16/gestor/import/analyze\x12\x92\x01\n" +
+	"\x11ListImportBatches\x12-.educacao.content.v1.ListImportBatchesRequest\x1a..educacao.content.v1.ListImportBatchesResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/gestor/import/batches\x12\x84\x01\n" +
 	"\vApplyImport\x12'.educacao.content.v1.ApplyImportRequest\x1a(.educacao.content.v1.ApplyImportResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x04file\"\x14/gestor/import/applyBXZQgithub.com/educacao-continuada/content-transfer/gen/educacao/content/v1;contentv1\x92\x03\x02\b\x02b\beditionsp\xe8\a"
 
 var (
@@ -1227,54 +1506,63 @@ func file_educacao_content_v1_content_transfer_proto_rawDescGZIP() []byte {
 }
 
 var file_educacao_content_v1_content_transfer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_educacao_content_v1_content_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_educacao_content_v1_content_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_educacao_content_v1_content_transfer_proto_goTypes = []any{
-	(IdMappingOutcome)(0),         // 0: educacao.content.v1.IdMappingOutcome
-	(*ListCoursesRequest)(nil),    // 1: educacao.content.v1.ListCoursesRequest
-	(*ListCoursesResponse)(nil),   // 2: educacao.content.v1.ListCoursesResponse
-	(*CourseSummary)(nil),         // 3: educacao.content.v1.CourseSummary
-	(*ExportCourseRequest)(nil),   // 4: educacao.content.v1.ExportCourseRequest
-	(*ExportCourseResponse)(nil),  // 5: educacao.content.v1.ExportCourseResponse
-	(*AnalyzeImportRequest)(nil),  // 6: educacao.content.v1.AnalyzeImportRequest
-	(*AnalyzeImportResponse)(nil), // 7: educacao.content.v1.AnalyzeImportResponse
-	(*ApplyImportRequest)(nil),    // 8: educacao.content.v1.ApplyImportRequest
-	(*ApplyImportResponse)(nil),   // 9: educacao.content.v1.ApplyImportResponse
-	(*ImportReport)(nil),          // 10: educacao.content.v1.ImportReport
-	(*ImportCounts)(nil),          // 11: educacao.content.v1.ImportCounts
-	(*Finding)(nil),               // 12: educacao.content.v1.Finding
-	(*IdMapping)(nil),             // 13: educacao.content.v1.IdMapping
-	(CourseStatus)(0),             // 14: educacao.content.v1.CourseStatus
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*CourseExport)(nil),          // 16: educacao.content.v1.CourseExport
+	(IdMappingOutcome)(0),             // 0: educacao.content.v1.IdMappingOutcome
+	(*ListCoursesRequest)(nil),        // 1: educacao.content.v1.ListCoursesRequest
+	(*ListCoursesResponse)(nil),       // 2: educacao.content.v1.ListCoursesResponse
+	(*CourseSummary)(nil),             // 3: educacao.content.v1.CourseSummary
+	(*ExportCourseRequest)(nil),       // 4: educacao.content.v1.ExportCourseRequest
+	(*ExportCourseResponse)(nil),      // 5: educacao.content.v1.ExportCourseResponse
+	(*AnalyzeImportRequest)(nil),      // 6: educacao.content.v1.AnalyzeImportRequest
+	(*AnalyzeImportResponse)(nil),     // 7: educacao.content.v1.AnalyzeImportResponse
+	(*ApplyImportRequest)(nil),        // 8: educacao.content.v1.ApplyImportRequest
+	(*ApplyImportResponse)(nil),       // 9: educacao.content.v1.ApplyImportResponse
+	(*ListImportBatchesRequest)(nil),  // 10: educacao.content.v1.ListImportBatchesRequest
+	(*ListImportBatchesResponse)(nil), // 11: educacao.content.v1.ListImportBatchesResponse
+	(*ImportBatch)(nil),               // 12: educacao.content.v1.ImportBatch
+	(*ImportReport)(nil),              // 13: educacao.content.v1.ImportReport
+	(*ImportCounts)(nil),              // 14: educacao.content.v1.ImportCounts
+	(*Finding)(nil),                   // 15: educacao.content.v1.Finding
+	(*IdMapping)(nil),                 // 16: educacao.content.v1.IdMapping
+	(CourseStatus)(0),                 // 17: educacao.content.v1.CourseStatus
+	(*timestamppb.Timestamp)(nil),     // 18: google.protobuf.Timestamp
+	(*CourseExport)(nil),              // 19: educacao.content.v1.CourseExport
 }
 var file_educacao_content_v1_content_transfer_proto_depIdxs = []int32{
-	14, // 0: educacao.content.v1.ListCoursesRequest.status:type_name -> educacao.content.v1.CourseStatus
+	17, // 0: educacao.content.v1.ListCoursesRequest.status:type_name -> educacao.content.v1.CourseStatus
 	3,  // 1: educacao.content.v1.ListCoursesResponse.courses:type_name -> educacao.content.v1.CourseSummary
-	14, // 2: educacao.content.v1.CourseSummary.status:type_name -> educacao.content.v1.CourseStatus
-	15, // 3: educacao.content.v1.CourseSummary.updated_at:type_name -> google.protobuf.Timestamp
-	16, // 4: educacao.content.v1.ExportCourseResponse.file:type_name -> educacao.content.v1.CourseExport
-	16, // 5: educacao.content.v1.AnalyzeImportRequest.file:type_name -> educacao.content.v1.CourseExport
-	10, // 6: educacao.content.v1.AnalyzeImportResponse.report:type_name -> educacao.content.v1.ImportReport
-	16, // 7: educacao.content.v1.ApplyImportRequest.file:type_name -> educacao.content.v1.CourseExport
-	10, // 8: educacao.content.v1.ApplyImportResponse.report:type_name -> educacao.content.v1.ImportReport
-	13, // 9: educacao.content.v1.ApplyImportResponse.id_map:type_name -> educacao.content.v1.IdMapping
-	11, // 10: educacao.content.v1.ImportReport.counts:type_name -> educacao.content.v1.ImportCounts
-	12, // 11: educacao.content.v1.ImportReport.warnings:type_name -> educacao.content.v1.Finding
-	12, // 12: educacao.content.v1.ImportReport.errors:type_name -> educacao.content.v1.Finding
-	0,  // 13: educacao.content.v1.IdMapping.outcome:type_name -> educacao.content.v1.IdMappingOutcome
-	1,  // 14: educacao.content.v1.ContentTransferService.ListCourses:input_type -> educacao.content.v1.ListCoursesRequest
-	4,  // 15: educacao.content.v1.ContentTransferService.ExportCourse:input_type -> educacao.content.v1.ExportCourseRequest
-	6,  // 16: educacao.content.v1.ContentTransferService.AnalyzeImport:input_type -> educacao.content.v1.AnalyzeImportRequest
-	8,  // 17: educacao.content.v1.ContentTransferService.ApplyImport:input_type -> educacao.content.v1.ApplyImportRequest
-	2,  // 18: educacao.content.v1.ContentTransferService.ListCourses:output_type -> educacao.content.v1.ListCoursesResponse
-	5,  // 19: educacao.content.v1.ContentTransferService.ExportCourse:output_type -> educacao.content.v1.ExportCourseResponse
-	7,  // 20: educacao.content.v1.ContentTransferService.AnalyzeImport:output_type -> educacao.content.v1.AnalyzeImportResponse
-	9,  // 21: educacao.content.v1.ContentTransferService.ApplyImport:output_type -> educacao.content.v1.ApplyImportResponse
-	18, // [18:22] is the sub-list for method output_type
-	14, // [14:18] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	17, // 2: educacao.content.v1.CourseSummary.status:type_name -> educacao.content.v1.CourseStatus
+	18, // 3: educacao.content.v1.CourseSummary.updated_at:type_name -> google.protobuf.Timestamp
+	19, // 4: educacao.content.v1.ExportCourseResponse.file:type_name -> educacao.content.v1.CourseExport
+	19, // 5: educacao.content.v1.AnalyzeImportRequest.file:type_name -> educacao.content.v1.CourseExport
+	13, // 6: educacao.content.v1.AnalyzeImportResponse.report:type_name -> educacao.content.v1.ImportReport
+	19, // 7: educacao.content.v1.ApplyImportRequest.file:type_name -> educacao.content.v1.CourseExport
+	13, // 8: educacao.content.v1.ApplyImportResponse.report:type_name -> educacao.content.v1.ImportReport
+	16, // 9: educacao.content.v1.ApplyImportResponse.id_map:type_name -> educacao.content.v1.IdMapping
+	12, // 10: educacao.content.v1.ListImportBatchesResponse.batches:type_name -> educacao.content.v1.ImportBatch
+	18, // 11: educacao.content.v1.ImportBatch.created_at:type_name -> google.protobuf.Timestamp
+	17, // 12: educacao.content.v1.ImportBatch.course_status:type_name -> educacao.content.v1.CourseStatus
+	14, // 13: educacao.content.v1.ImportBatch.counts:type_name -> educacao.content.v1.ImportCounts
+	14, // 14: educacao.content.v1.ImportReport.counts:type_name -> educacao.content.v1.ImportCounts
+	15, // 15: educacao.content.v1.ImportReport.warnings:type_name -> educacao.content.v1.Finding
+	15, // 16: educacao.content.v1.ImportReport.errors:type_name -> educacao.content.v1.Finding
+	0,  // 17: educacao.content.v1.IdMapping.outcome:type_name -> educacao.content.v1.IdMappingOutcome
+	1,  // 18: educacao.content.v1.ContentTransferService.ListCourses:input_type -> educacao.content.v1.ListCoursesRequest
+	4,  // 19: educacao.content.v1.ContentTransferService.ExportCourse:input_type -> educacao.content.v1.ExportCourseRequest
+	6,  // 20: educacao.content.v1.ContentTransferService.AnalyzeImport:input_type -> educacao.content.v1.AnalyzeImportRequest
+	10, // 21: educacao.content.v1.ContentTransferService.ListImportBatches:input_type -> educacao.content.v1.ListImportBatchesRequest
+	8,  // 22: educacao.content.v1.ContentTransferService.ApplyImport:input_type -> educacao.content.v1.ApplyImportRequest
+	2,  // 23: educacao.content.v1.ContentTransferService.ListCourses:output_type -> educacao.content.v1.ListCoursesResponse
+	5,  // 24: educacao.content.v1.ContentTransferService.ExportCourse:output_type -> educacao.content.v1.ExportCourseResponse
+	7,  // 25: educacao.content.v1.ContentTransferService.AnalyzeImport:output_type -> educacao.content.v1.AnalyzeImportResponse
+	11, // 26: educacao.content.v1.ContentTransferService.ListImportBatches:output_type -> educacao.content.v1.ListImportBatchesResponse
+	9,  // 27: educacao.content.v1.ContentTransferService.ApplyImport:output_type -> educacao.content.v1.ApplyImportResponse
+	23, // [23:28] is the sub-list for method output_type
+	18, // [18:23] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_educacao_content_v1_content_transfer_proto_init() }
@@ -1297,7 +1585,7 @@ func file_educacao_content_v1_content_transfer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_educacao_content_v1_content_transfer_proto_rawDesc), len(file_educacao_content_v1_content_transfer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -160,6 +160,41 @@ func local_request_ContentTransferService_AnalyzeImport_0(ctx context.Context, m
 	return msg, metadata, err
 }
 
+var filter_ContentTransferService_ListImportBatches_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_ContentTransferService_ListImportBatches_0(ctx context.Context, marshaler runtime.Marshaler, client ContentTransferServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListImportBatchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ContentTransferService_ListImportBatches_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListImportBatches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ContentTransferService_ListImportBatches_0(ctx context.Context, marshaler runtime.Marshaler, server ContentTransferServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListImportBatchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ContentTransferService_ListImportBatches_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListImportBatches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_ContentTransferService_ApplyImport_0 = &utilities.DoubleArray{Encoding: map[string]int{"file": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_ContentTransferService_ApplyImport_0(ctx context.Context, marshaler runtime.Marshaler, client ContentTransferServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -277,6 +312,26 @@ func RegisterContentTransferServiceHandlerServer(ctx context.Context, mux *runti
 		}
 		forward_ContentTransferService_AnalyzeImport_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ContentTransferService_ListImportBatches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/educacao.content.v1.ContentTransferService/ListImportBatches", runtime.WithHTTPPathPattern("/gestor/import/batches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ContentTransferService_ListImportBatches_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ContentTransferService_ListImportBatches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_ContentTransferService_ApplyImport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -388,6 +443,23 @@ func RegisterContentTransferServiceHandlerClient(ctx context.Context, mux *runti
 		}
 		forward_ContentTransferService_AnalyzeImport_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ContentTransferService_ListImportBatches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/educacao.content.v1.ContentTransferService/ListImportBatches", runtime.WithHTTPPathPattern("/gestor/import/batches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ContentTransferService_ListImportBatches_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ContentTransferService_ListImportBatches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_ContentTransferService_ApplyImport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -418,15 +490,17 @@ func (m response_ContentTransferService_ExportCourse_0) XXX_ResponseBody() inter
 }
 
 var (
-	pattern_ContentTransferService_ListCourses_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"gestor", "courses"}, ""))
-	pattern_ContentTransferService_ExportCourse_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"gestor", "export", "course", "course_id"}, ""))
-	pattern_ContentTransferService_AnalyzeImport_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"gestor", "import", "analyze"}, ""))
-	pattern_ContentTransferService_ApplyImport_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"gestor", "import", "apply"}, ""))
+	pattern_ContentTransferService_ListCourses_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"gestor", "courses"}, ""))
+	pattern_ContentTransferService_ExportCourse_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"gestor", "export", "course", "course_id"}, ""))
+	pattern_ContentTransferService_AnalyzeImport_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"gestor", "import", "analyze"}, ""))
+	pattern_ContentTransferService_ListImportBatches_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"gestor", "import", "batches"}, ""))
+	pattern_ContentTransferService_ApplyImport_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"gestor", "import", "apply"}, ""))
 )
 
 var (
-	forward_ContentTransferService_ListCourses_0   = runtime.ForwardResponseMessage
-	forward_ContentTransferService_ExportCourse_0  = runtime.ForwardResponseMessage
-	forward_ContentTransferService_AnalyzeImport_0 = runtime.ForwardResponseMessage
-	forward_ContentTransferService_ApplyImport_0   = runtime.ForwardResponseMessage
+	forward_ContentTransferService_ListCourses_0       = runtime.ForwardResponseMessage
+	forward_ContentTransferService_ExportCourse_0      = runtime.ForwardResponseMessage
+	forward_ContentTransferService_AnalyzeImport_0     = runtime.ForwardResponseMessage
+	forward_ContentTransferService_ListImportBatches_0 = runtime.ForwardResponseMessage
+	forward_ContentTransferService_ApplyImport_0       = runtime.ForwardResponseMessage
 )

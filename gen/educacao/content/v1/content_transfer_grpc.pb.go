@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ContentTransferService_ListCourses_FullMethodName   = "/educacao.content.v1.ContentTransferService/ListCourses"
-	ContentTransferService_ExportCourse_FullMethodName  = "/educacao.content.v1.ContentTransferService/ExportCourse"
-	ContentTransferService_AnalyzeImport_FullMethodName = "/educacao.content.v1.ContentTransferService/AnalyzeImport"
-	ContentTransferService_ApplyImport_FullMethodName   = "/educacao.content.v1.ContentTransferService/ApplyImport"
+	ContentTransferService_ListCourses_FullMethodName       = "/educacao.content.v1.ContentTransferService/ListCourses"
+	ContentTransferService_ExportCourse_FullMethodName      = "/educacao.content.v1.ContentTransferService/ExportCourse"
+	ContentTransferService_AnalyzeImport_FullMethodName     = "/educacao.content.v1.ContentTransferService/AnalyzeImport"
+	ContentTransferService_ListImportBatches_FullMethodName = "/educacao.content.v1.ContentTransferService/ListImportBatches"
+	ContentTransferService_ApplyImport_FullMethodName       = "/educacao.content.v1.ContentTransferService/ApplyImport"
 )
 
 // ContentTransferServiceClient is the client API for ContentTransferService service.
@@ -39,6 +40,9 @@ type ContentTransferServiceClient interface {
 	// AnalyzeImport validates a transfer file and reports what ApplyImport would create,
 	// without changing anything (a dry run). Over HTTP the request body is exactly the file.
 	AnalyzeImport(ctx context.Context, in *AnalyzeImportRequest, opts ...grpc.CallOption) (*AnalyzeImportResponse, error)
+	// ListImportBatches lists the imports applied here, newest first: when, by whom,
+	// from which environment, and the course each created.
+	ListImportBatches(ctx context.Context, in *ListImportBatchesRequest, opts ...grpc.CallOption) (*ListImportBatchesResponse, error)
 	// ApplyImport creates a new DRAFT course from a transfer file, with new ids, never
 	// overwriting anything. Over HTTP the request body is exactly the file; the
 	// idempotency key and expected digest travel in the Idempotency-Key and If-Match headers.
@@ -83,6 +87,16 @@ func (c *contentTransferServiceClient) AnalyzeImport(ctx context.Context, in *An
 	return out, nil
 }
 
+func (c *contentTransferServiceClient) ListImportBatches(ctx context.Context, in *ListImportBatchesRequest, opts ...grpc.CallOption) (*ListImportBatchesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListImportBatchesResponse)
+	err := c.cc.Invoke(ctx, ContentTransferService_ListImportBatches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *contentTransferServiceClient) ApplyImport(ctx context.Context, in *ApplyImportRequest, opts ...grpc.CallOption) (*ApplyImportResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ApplyImportResponse)
@@ -107,6 +121,9 @@ type ContentTransferServiceServer interface {
 	// AnalyzeImport validates a transfer file and reports what ApplyImport would create,
 	// without changing anything (a dry run). Over HTTP the request body is exactly the file.
 	AnalyzeImport(context.Context, *AnalyzeImportRequest) (*AnalyzeImportResponse, error)
+	// ListImportBatches lists the imports applied here, newest first: when, by whom,
+	// from which environment, and the course each created.
+	ListImportBatches(context.Context, *ListImportBatchesRequest) (*ListImportBatchesResponse, error)
 	// ApplyImport creates a new DRAFT course from a transfer file, with new ids, never
 	// overwriting anything. Over HTTP the request body is exactly the file; the
 	// idempotency key and expected digest travel in the Idempotency-Key and If-Match headers.
@@ -129,6 +146,9 @@ func (UnimplementedContentTransferServiceServer) ExportCourse(context.Context, *
 }
 func (UnimplementedContentTransferServiceServer) AnalyzeImport(context.Context, *AnalyzeImportRequest) (*AnalyzeImportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AnalyzeImport not implemented")
+}
+func (UnimplementedContentTransferServiceServer) ListImportBatches(context.Context, *ListImportBatchesRequest) (*ListImportBatchesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListImportBatches not implemented")
 }
 func (UnimplementedContentTransferServiceServer) ApplyImport(context.Context, *ApplyImportRequest) (*ApplyImportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApplyImport not implemented")
@@ -209,6 +229,24 @@ func _ContentTransferService_AnalyzeImport_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ContentTransferService_ListImportBatches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListImportBatchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ContentTransferServiceServer).ListImportBatches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ContentTransferService_ListImportBatches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ContentTransferServiceServer).ListImportBatches(ctx, req.(*ListImportBatchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ContentTransferService_ApplyImport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ApplyImportRequest)
 	if err := dec(in); err != nil {
@@ -245,6 +283,10 @@ var ContentTransferService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AnalyzeImport",
 			Handler:    _ContentTransferService_AnalyzeImport_Handler,
+		},
+		{
+			MethodName: "ListImportBatches",
+			Handler:    _ContentTransferService_ListImportBatches_Handler,
 		},
 		{
 			MethodName: "ApplyImport",
