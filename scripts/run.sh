@@ -158,7 +158,12 @@ cat >&2 <<EOF
 EOF
 if [ -n "$token" ]; then
   cat >&2 <<EOF
-  A gestor token, valid for 8 hours:
+  The manager's pages, signed in (the link carries a gestor token, valid 8 hours):
+
+  http://$HTTP_ADDR/gestor/conteudo/exportar#token=$token
+  http://$HTTP_ADDR/gestor/conteudo/importar    http://$HTTP_ADDR/gestor/sistema/backups
+
+  The same token for curl and grpcurl:
 
   export TOKEN=$token
 

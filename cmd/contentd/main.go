@@ -162,6 +162,7 @@ func serve(ctx context.Context, args []string) error {
 		ShutdownTimeout:    cfg.ShutdownTimeout,
 		ReadinessInterval:  cfg.ReadinessInterval,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		Version:            version,
 	}, server.Services{
 		Transfer:  svc,
 		Backups:   backups,

@@ -22,6 +22,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
+	"github.com/educacao-continuada/content-transfer/internal/web"
 )
 
 // Config is what the servers need to know.
@@ -40,6 +41,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ReadinessInterval is how often the database is checked for gRPC health.
 	ReadinessInterval time.Duration
+	// Version is contentd's, shown by the managers' pages.
+	Version string
 	// CORSAllowedOrigins are the web origins (https://lms.example.com) whose
 	// pages may call the REST API from a browser; none when empty.
 	CORSAllowedOrigins []string
@@ -98,8 +101,13 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 		s.closeListeners()
 		return nil, err
 	}
+	pages, err := web.Handler(web.Config{MaxFileBytes: cfg.MaxRequestBytes, Version: cfg.Version})
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
 	s.http = &http.Server{
-		Handler:           withCORS(cfg.CORSAllowedOrigins, s.routes(gateway)),
+		Handler:           withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -112,8 +120,15 @@ func (s *Server) GRPCAddr() net.Addr { return s.grpcLis.Addr() }
 // HTTPAddr is the address the REST gateway listens on.
 func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
 
-func (s *Server) routes(gateway http.Handler) http.Handler {
+func (s *Server) routes(gateway, pages http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	// The managers' pages and their files; everything else under /gestor is the API.
+	for route := range web.Pages {
+		mux.Handle("GET "+route, pages)
+	}
+	mux.Handle("GET /gestor/assets/", pages)
+	mux.Handle("GET /gestor", pages)
+	mux.Handle("GET /gestor/{$}", pages)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
