@@ -80,10 +80,9 @@ func TestIntegrityReportOverGRPCAndREST(t *testing.T) {
 	}
 }
 
-func TestListBackupsAndReadiness(t *testing.T) {
-	t.Parallel()
-	e := start(t)
-	ctx := context.Background()
+// makeBackup takes a manual backup of the test database into the server's destination.
+func makeBackup(t *testing.T, e *env) *backup.Result {
+	t.Helper()
 	conn, err := pgtools.ParseConn(e.pool.Config().ConnString())
 	if err != nil {
 		t.Fatal(err)
@@ -96,10 +95,18 @@ func TestListBackupsAndReadiness(t *testing.T) {
 			}
 			return store.New(pool), pool.Close, nil
 		}}
-	res, err := runner.Backup(ctx, conn, backup.Options{Dest: e.backups, Scope: integrity.Scope{Schemas: []string{"public"}}, Keep: 4, Trigger: backup.TriggerManual})
+	res, err := runner.Backup(context.Background(), conn, backup.Options{Dest: e.backups, Scope: integrity.Scope{Schemas: []string{"public"}}, Keep: 4, Trigger: backup.TriggerManual})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+func TestListBackupsAndReadiness(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := context.Background()
+	res := makeBackup(t, e)
 	// A scheduled run that failed after it.
 	if _, err := e.pool.Exec(ctx, `INSERT INTO backup_runs (trigger, slot, runner, started_at, finished_at, status, destination, error_code, error_detail)
 		VALUES ('SCHEDULE', now(), 'outra-replica:1', now() + interval '1 second', now() + interval '2 seconds', 'FAILED', 'x', 'DUMP_FAILED', 'pg_dump: error: boom')`); err != nil {
