@@ -11,7 +11,7 @@ GOOGLEAPIS   := build/googleapis/.google-proto-files-$(GOOGLE_PROTO_FILES)
 VERSION      ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -X main.version=$(VERSION)
 
-.PHONY: help run test build generate checkgenerate lint bench fuzz tools clean
+.PHONY: help run test test-pooler build generate checkgenerate lint bench fuzz tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,7 +21,11 @@ run: build ## start a local Postgres (unless DATABASE_URL is set), migrate, seed
 
 test: checkgenerate lint ## the whole suite, against a real Postgres the tests start themselves
 	go test -count=1 -race ./...
+	$(MAKE) --no-print-directory test-pooler
 	FUZZTIME=3s scripts/fuzz.sh
+
+test-pooler: ## the suite again, through PgBouncer in transaction mode (as behind Supabase's pooler)
+	PGTEST_POOLER=pgbouncer go test -count=1 ./...
 
 fuzz: ## run every fuzz target longer (FUZZTIME, default 2m each)
 	FUZZTIME=$${FUZZTIME:-2m} scripts/fuzz.sh

@@ -19,6 +19,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
 	"github.com/educacao-continuada/content-transfer/internal/config"
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgtools"
@@ -32,11 +33,10 @@ const backupPoolConns = 3
 
 // openStore is the backup.Opener of contentd: a small pool and the store over it.
 func openStore(ctx context.Context, conn pgtools.Conn) (backup.DB, func(), error) {
-	cfg, err := pgxpool.ParseConfig(conn.URL())
+	cfg, err := dbpool.Config(conn.URL(), dbpool.Auto, backupPoolConns)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connection to %s: %w", conn, err)
 	}
-	cfg.MaxConns = backupPoolConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to %s: %w", conn, err)

@@ -46,16 +46,11 @@ func contentd(t *testing.T, bin, dbURL string, env []string, args ...string) (st
 // the demo course, and a pool on it.
 func seededDB(t *testing.T, bin string) (string, *pgxpool.Pool) {
 	t.Helper()
-	url := strings.Replace(pgtest.NewDBURL(t), "postgres@", "postgres:"+secret+"@", 1)
+	url := strings.Replace(pgtest.DirectURL(pgtest.NewDBURL(t)), "postgres@", "postgres:"+secret+"@", 1)
 	if _, stderr, code := contentd(t, bin, url, nil, "seed-demo"); code != 0 {
 		t.Fatalf("seed-demo: %s", stderr)
 	}
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return url, pool
+	return url, pgtest.Open(t, url)
 }
 
 func TestBackupCommands(t *testing.T) {
@@ -166,11 +161,7 @@ func TestMigrateBackupFirst(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "nothing was migrated") || !strings.Contains(stderr, `"code":"DUMP_FAILED"`) {
 		t.Fatalf("migrate -backup-first with a failing pg_dump: exit %d\n%s", code, stderr)
 	}
-	pool, err := pgxpool.New(context.Background(), fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Open(t, fresh)
 	var migrated bool
 	if err := pool.QueryRow(context.Background(), `SELECT to_regclass('public.courses') IS NOT NULL`).Scan(&migrated); err != nil || migrated {
 		t.Errorf("the database was migrated after the backup failed (%v)", err)

@@ -33,6 +33,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/config"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/server"
@@ -124,11 +125,10 @@ func newLogger(level slog.Level) *slog.Logger {
 }
 
 func openPool(ctx context.Context, db config.Database) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(db.URL)
+	cfg, err := dbpool.Config(db.URL, db.Pooler, db.MaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	cfg.MaxConns = db.MaxConns
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 

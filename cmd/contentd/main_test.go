@@ -38,7 +38,7 @@ func buildBinary(t *testing.T) string {
 // must never show.
 func emptyDB(t *testing.T) string {
 	t.Helper()
-	return strings.Replace(pgtest.NewEmptyDBURL(t), "postgres@", "postgres:"+secret+"@", 1)
+	return strings.Replace(pgtest.DirectURL(pgtest.NewEmptyDBURL(t)), "postgres@", "postgres:"+secret+"@", 1)
 }
 
 func runCmd(t *testing.T, bin, dbURL string, args ...string) (string, error) {
@@ -54,7 +54,10 @@ func runCmd(t *testing.T, bin, dbURL string, args ...string) (string, error) {
 
 func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	bin := buildBinary(t)
-	dbURL := emptyDB(t)
+	// serve goes through the pooler when the suite runs behind one; migrate and
+	// seed-demo take the direct connection, as the README says.
+	pooled := strings.Replace(pgtest.NewEmptyDBURL(t), "postgres@", "postgres:"+secret+"@", 1)
+	dbURL := pgtest.DirectURL(pooled)
 
 	if out, err := runCmd(t, bin, "", "migrate"); err == nil || !strings.Contains(out, "DATABASE_URL is required") {
 		t.Fatalf("migrate without DATABASE_URL: err=%v\n%s", err, out)
@@ -84,8 +87,9 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	token = strings.TrimSpace(token)
 
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SUPABASE_JWT_SECRET="+jwtSecret,
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+pooled, "SUPABASE_JWT_SECRET="+jwtSecret,
 		"GRPC_ADDR=127.0.0.1:0", "HTTP_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=5s")
+	cmd.Env = append(cmd.Env, pgtest.PoolerEnv()...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +167,7 @@ func TestServeHelpDocumentsTheEnvironment(t *testing.T) {
 	for _, v := range []string{"DATABASE_URL", "GRPC_ADDR", "HTTP_ADDR", "ENVIRONMENT", "LOG_LEVEL", "MAX_REQUEST_BYTES", "SHUTDOWN_TIMEOUT",
 		"READINESS_INTERVAL", "DB_MAX_CONNS", "RPC_TIMEOUT", "IMPORT_TIMEOUT", "SUPABASE_JWT_SECRET", "SUPABASE_JWKS_URL", "AUTH_AUDIENCE",
 		"AUTH_ROLE_CLAIM", "AUTH_ALLOWED_ROLES", "AUTH_LEEWAY", "BACKUP_SCHEDULE", "BACKUP_TZ", "BACKUP_DEST", "BACKUP_KEEP", "BACKUP_SCHEMAS",
-		"CORS_ALLOWED_ORIGINS"} {
+		"CORS_ALLOWED_ORIGINS", "DB_POOLER"} {
 		if !strings.Contains(string(out), v) {
 			t.Errorf("serve -help does not mention %s:\n%s", v, out)
 		}

@@ -76,7 +76,7 @@ func newRunner(t *testing.T) *backup.Runner {
 // newDB returns a fresh migrated database with a password in its URL, and a pool on it.
 func newDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
 	t.Helper()
-	return connect(t, pgtest.NewDBURL(t))
+	return connect(t, pgtest.DirectURL(pgtest.NewDBURL(t)))
 }
 
 // connect puts the password in url and opens a pool on it.
@@ -99,7 +99,7 @@ func connect(t *testing.T, url string) (pgtools.Conn, *pgxpool.Pool) {
 // public schema is.
 func emptyDB(t *testing.T) (pgtools.Conn, *pgxpool.Pool) {
 	t.Helper()
-	return connect(t, pgtest.NewEmptyDBURL(t))
+	return connect(t, pgtest.DirectURL(pgtest.NewEmptyDBURL(t)))
 }
 
 // seed loads the demo course, users and certificates.

@@ -79,11 +79,20 @@ func scopeFlags(fs *flag.FlagSet, e *envReader, prefix string) (scope func() (in
 	}
 }
 
-func requireURL(b *Backup) error {
+// directBackupSource refuses to back up through a transaction pooler: pg_dump
+// holds one session for the whole dump.
+func directBackupSource(getenv Getenv) error {
+	if getenv("BACKUP_DATABASE_URL") != "" {
+		return nil
+	}
+	return notThroughTransactionPooler(getenv("DATABASE_URL"), getenv, "a backup", "BACKUP_DATABASE_URL")
+}
+
+func requireURL(b *Backup, getenv Getenv) error {
 	if b.URL == "" {
 		return errors.New("DATABASE_URL (or BACKUP_DATABASE_URL) is required: the direct connection string of the database")
 	}
-	return nil
+	return directBackupSource(getenv)
 }
 
 // BackupRun is `contentd backup`.
@@ -104,7 +113,7 @@ func LoadBackupRun(args []string, getenv Getenv) (*BackupRun, error) {
 	if err := finish(getenv); err != nil {
 		return nil, err
 	}
-	return c, requireURL(&c.Backup)
+	return c, requireURL(&c.Backup, getenv)
 }
 
 // BackupList is `contentd backup list`.
@@ -265,6 +274,9 @@ func LoadMigrate(args []string, getenv Getenv) (*Migrate, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := notThroughTransactionPooler(db.URL, getenv, "migrate", ""); err != nil {
+		return nil, err
+	}
 	c.Database = db
 	return c, nil
 }
@@ -303,7 +315,7 @@ func LoadReleaseCheck(args []string, getenv Getenv) (*ReleaseCheck, error) {
 		return nil, errors.New("-staging-url is required: the staging database to test the restore in")
 	}
 	c.Courses = splitList(*courses)
-	return c, requireURL(&c.Backup)
+	return c, requireURL(&c.Backup, getenv)
 }
 
 const urlFlagHelp = "env:NAME reads the URL from the environment variable NAME, keeping the password out of the process list"

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/educacao-continuada/content-transfer/internal/config"
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 )
 
@@ -96,5 +97,59 @@ func TestLoadBackupCommandsReject(t *testing.T) {
 		if err := tt.load(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want one mentioning %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+func TestTheTransactionPoolerIsForServeOnly(t *testing.T) {
+	pooled := map[string]string{"DATABASE_URL": "postgres://u@aws-0-sa-east-1.pooler.supabase.com:6543/postgres", "SUPABASE_JWT_SECRET": strings.Repeat("s", 32)}
+	explicit := map[string]string{"DATABASE_URL": "postgres://u@pgbouncer:5432/postgres", "DB_POOLER": "transaction", "SUPABASE_JWT_SECRET": strings.Repeat("s", 32)}
+	with := func(base map[string]string, extra ...string) config.Getenv {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return env(m)
+	}
+	for name, vars := range map[string]map[string]string{"port 6543": pooled, "DB_POOLER=transaction": explicit} {
+		t.Run(name, func(t *testing.T) {
+			s, err := config.LoadServe(nil, with(vars))
+			if err != nil {
+				t.Fatalf("serve through the pooler: %v", err)
+			}
+			if p, err := s.Database.Pooler.Resolve(s.Database.URL); err != nil || p != dbpool.Transaction {
+				t.Errorf("serve's pooler: %q, %v", p, err)
+			}
+			refused := map[string]func() error{
+				"backup":  func() error { _, err := config.LoadBackupRun(nil, with(vars)); return err },
+				"migrate": func() error { _, err := config.LoadMigrate(nil, with(vars)); return err },
+				"release-check": func() error {
+					_, err := config.LoadReleaseCheck([]string{"-staging-url", "postgres://s@h/db"}, with(vars))
+					return err
+				},
+				"scheduled backup": func() error { _, err := config.LoadServe(nil, with(vars, "BACKUP_SCHEDULE", "0 3 * * 0")); return err },
+			}
+			for what, load := range refused {
+				if err := load(); err == nil || !strings.Contains(err.Error(), "transaction pooler") {
+					t.Errorf("%s through the transaction pooler: %v", what, err)
+				}
+			}
+			// The direct connection beside it makes backups possible again.
+			direct := with(vars, "BACKUP_DATABASE_URL", "postgres://u@db.ref.supabase.co:5432/postgres", "BACKUP_SCHEDULE", "0 3 * * 0")
+			if _, err := config.LoadServe(nil, direct); err != nil {
+				t.Errorf("scheduled backup with BACKUP_DATABASE_URL: %v", err)
+			}
+			if _, err := config.LoadBackupRun(nil, direct); err != nil {
+				t.Errorf("backup with BACKUP_DATABASE_URL: %v", err)
+			}
+		})
+	}
+	if _, err := config.LoadServe(nil, with(explicit, "DB_POOLER", "statement")); err == nil || !strings.Contains(err.Error(), "DB_POOLER") {
+		t.Errorf("DB_POOLER=statement: %v", err)
+	}
+	if _, err := config.LoadMigrate(nil, with(pooled, "DB_POOLER", "session")); err != nil {
+		t.Errorf("migrate through a session pooler on 6543 declared as such: %v", err)
 	}
 }

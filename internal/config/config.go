@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 )
 
 // Database is the connection setting shared by every subcommand.
@@ -21,6 +22,9 @@ type Database struct {
 	URL string
 	// MaxConns bounds the connection pool (DB_MAX_CONNS).
 	MaxConns int32
+	// Pooler is what sits in front of the database (DB_POOLER): behind a
+	// transaction pooler the pool uses no named prepared statements.
+	Pooler dbpool.Pooler
 }
 
 // Auth is how bearer tokens are checked.
@@ -108,6 +112,11 @@ func LoadServe(args []string, getenv Getenv) (*Serve, error) {
 	if err := finishBackup(getenv); err != nil {
 		return nil, err
 	}
+	if c.BackupSchedule != "" {
+		if err := directBackupSource(getenv); err != nil {
+			return nil, err
+		}
+	}
 	c.Auth.JWTSecret = getenv("SUPABASE_JWT_SECRET")
 	c.Auth.AllowedRoles = splitList(*roles)
 	c.CORSAllowedOrigins = splitList(*origins)
@@ -145,7 +154,34 @@ func loadDatabase(getenv Getenv, maxConns int32) (Database, error) {
 	if maxConns < 1 {
 		return Database{}, errors.New("db-max-conns must be at least 1")
 	}
-	return Database{URL: url, MaxConns: maxConns}, nil
+	pooler, err := dbpool.ParsePooler(getenv("DB_POOLER"))
+	if err != nil {
+		return Database{}, err
+	}
+	return Database{URL: url, MaxConns: maxConns, Pooler: pooler}, nil
+}
+
+// notThroughTransactionPooler refuses DATABASE_URL for what needs one session
+// from start to end (pg_dump, migrations) when it goes through a transaction
+// pooler (DB_POOLER=transaction, or Supabase's port 6543); direct names the
+// variable to set instead, if any.
+func notThroughTransactionPooler(url string, getenv Getenv, what, direct string) error {
+	if url == "" {
+		return nil
+	}
+	pooler, err := dbpool.ParsePooler(getenv("DB_POOLER"))
+	if err != nil {
+		return err
+	}
+	if resolved, err := pooler.Resolve(url); err != nil || resolved != dbpool.Transaction {
+		return nil //nolint:nilerr // a URL that does not parse is reported where it is opened
+	}
+	fix := "use the direct connection (port 5432) or the session pooler in DATABASE_URL"
+	if direct != "" {
+		fix = "set " + direct + " to the direct connection (port 5432) or the session pooler"
+	}
+	return fmt.Errorf("%s needs one database session from start to end, and DATABASE_URL goes through a transaction pooler (DB_POOLER=transaction or port %d): %s",
+		what, dbpool.TransactionPoolerPort, fix)
 }
 
 func (a Auth) check() error {
@@ -218,6 +254,8 @@ func usage(fs *flag.FlagSet, name, summary string) {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: contentd %s [flags]\n\n%s\n\n", name, summary)
 		fmt.Fprintln(out, "Environment:\n  DATABASE_URL\tPostgreSQL connection string (required; environment only, never a flag)")
+		fmt.Fprintln(out, "  DB_POOLER\twhat DATABASE_URL goes through: transaction (Supabase's pooler, PgBouncer pool_mode=transaction:\n"+
+			"\tno named prepared statements), session or none; by default transaction on port 6543, else none")
 		if name == "serve" {
 			fmt.Fprintln(out, "  SUPABASE_JWT_SECRET\tJWT secret of HS256 tokens (environment only, never a flag)")
 		}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Cluster is a running throwaway PostgreSQL cluster on 127.0.0.1.
@@ -138,4 +140,125 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Bouncer is a PgBouncer in transaction mode in front of a cluster, as
+// Supabase's pooler on port 6543 is.
+type Bouncer struct {
+	cluster *Cluster
+	dir     string
+	port    int
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has ended
+}
+
+// StartBouncer starts PgBouncer (pool_mode=transaction) in front of every
+// database of the cluster, as the postgres user when we are root.
+func (c *Cluster) StartBouncer() (*Bouncer, error) {
+	bin, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		bin = "/usr/sbin/pgbouncer" // Debian's, outside a user's PATH
+		if _, err := os.Stat(bin); err != nil {
+			return nil, errors.New("pgbouncer not found: apt-get install -y pgbouncer")
+		}
+	}
+	dir := filepath.Join(c.dir, "pgbouncer")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := chownToPostgres(dir); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.txt"), []byte(`"postgres" ""`+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for range 3 { // a free port can be taken between finding and binding it
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		ini := fmt.Sprintf(`[databases]
+* = host=127.0.0.1 port=%d
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = %d
+unix_socket_dir =
+auth_type = trust
+auth_file = %s
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 20
+max_db_connections = 40
+server_lifetime = 60
+server_idle_timeout = 10
+server_login_retry = 1
+ignore_startup_parameters = extra_float_digits,options
+logfile = %s
+`, c.port, port, filepath.Join(dir, "users.txt"), filepath.Join(dir, "log"))
+		conf := filepath.Join(dir, "pgbouncer.ini")
+		if err := os.WriteFile(conf, []byte(ini), 0o644); err != nil {
+			return nil, err
+		}
+		b := &Bouncer{cluster: c, dir: dir, port: port, done: make(chan struct{})}
+		if os.Geteuid() == 0 {
+			b.cmd = exec.Command("runuser", "-u", "postgres", "--", bin, conf)
+		} else {
+			b.cmd = exec.Command(bin, conf)
+		}
+		if err := b.cmd.Start(); err != nil {
+			return nil, err
+		}
+		go func() {
+			_ = b.cmd.Wait()
+			close(b.done)
+		}()
+		err = waitListening(port, b.done)
+		if err == nil {
+			return b, nil
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+		lastErr = fmt.Errorf("pgbouncer: %w\n%s", err, log)
+		b.Stop()
+	}
+	return nil, lastErr
+}
+
+// URL is the connection string of database db through the pooler.
+func (b *Bouncer) URL(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", b.port, db)
+}
+
+// Port is the pooler's TCP port, at 127.0.0.1.
+func (b *Bouncer) Port() int { return b.port }
+
+// Stop stops the pooler at once (SIGTERM), closing its connections.
+func (b *Bouncer) Stop() {
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.done
+	}
+}
+
+// waitListening waits until something accepts connections on the port, or the
+// process ends.
+func waitListening(port int, exited <-chan struct{}) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("exited at start")
+		default:
+		}
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			_ = conn.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("not listening after 10s")
 }

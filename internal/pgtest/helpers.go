@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 )
 
 // Exec runs sql on pool and fails the test if it fails.
@@ -34,7 +36,7 @@ func Count(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) int64 {
 func NewEmptyDBURL(t testing.TB) string {
 	t.Helper()
 	url := NewDBURL(t)
-	pool, err := pgxpool.New(context.Background(), url)
+	pool, err := dbpool.New(context.Background(), url, Pooler(), 0)
 	if err != nil {
 		t.Fatalf("pgtest: connect: %v", err)
 	}

@@ -9,12 +9,19 @@
 // and in a test:
 //
 //	pool := pgtest.NewDB(t)
+//
+// With PGTEST_POOLER=pgbouncer the tests run through PgBouncer in transaction
+// mode, as contentd does behind Supabase's pooler on port 6543: NewDB and
+// NewDBURL go through it, PoolerEnv is the environment a `contentd serve` needs
+// there, and DirectURL gives the direct connection that migrations, backups
+// and restores want.
 package pgtest
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
 )
@@ -54,12 +62,46 @@ func Main(m *testing.M) {
 // NewDB returns a pool on a fresh, migrated database that is dropped when the test ends.
 func NewDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), NewDBURL(t))
+	return Open(t, NewDBURL(t))
+}
+
+// Open returns a pool on url in the query mode of the harness's connections
+// (see package dbpool), closed when the test ends.
+func Open(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := dbpool.New(context.Background(), url, Pooler(), 0)
 	if err != nil {
 		t.Fatalf("pgtest: connect: %v", err)
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// Pooler is what the tests' connections go through: dbpool.Transaction with
+// PGTEST_POOLER=pgbouncer, else dbpool.Direct.
+func Pooler() dbpool.Pooler {
+	if current != nil && current.bouncer != nil {
+		return dbpool.Transaction
+	}
+	return dbpool.Direct
+}
+
+// PoolerEnv is what `contentd serve` needs in its environment to use the
+// harness's connections: DB_POOLER=transaction behind PgBouncer, else nothing.
+func PoolerEnv() []string {
+	if Pooler() == dbpool.Transaction {
+		return []string{"DB_POOLER=" + string(dbpool.Transaction)}
+	}
+	return nil
+}
+
+// DirectURL is url without the pooler: the connection string of the same
+// database on PostgreSQL itself.
+func DirectURL(url string) string {
+	if current == nil || current.bouncer == nil {
+		return url
+	}
+	return strings.Replace(url, fmt.Sprintf(":%d/", current.bouncer.Port()), fmt.Sprintf(":%d/", current.cluster.Port()), 1)
 }
 
 // NewDBURL creates a fresh, migrated database and returns its connection string.
@@ -82,12 +124,16 @@ func NewDBURL(t testing.TB) string {
 			t.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
+	if current.bouncer != nil {
+		return current.bouncer.URL(name)
+	}
 	return current.cluster.URL(name)
 }
 
 // harness is the cluster of this test binary and a pool on its postgres database.
 type harness struct {
 	cluster *pgcluster.Cluster
+	bouncer *pgcluster.Bouncer // nil without PGTEST_POOLER
 	admin   *pgxpool.Pool
 }
 
@@ -100,6 +146,17 @@ func start() (*harness, error) {
 	if err := h.migrateTemplate(); err != nil {
 		h.stop()
 		return nil, err
+	}
+	switch mode := os.Getenv("PGTEST_POOLER"); mode {
+	case "":
+	case "pgbouncer":
+		if h.bouncer, err = c.StartBouncer(); err != nil {
+			h.stop()
+			return nil, err
+		}
+	default:
+		h.stop()
+		return nil, fmt.Errorf("PGTEST_POOLER=%q: want pgbouncer or nothing", mode)
 	}
 	return h, nil
 }
@@ -129,6 +186,9 @@ func (h *harness) migrateTemplate() error {
 func (h *harness) stop() {
 	if h.admin != nil {
 		h.admin.Close()
+	}
+	if h.bouncer != nil {
+		h.bouncer.Stop()
 	}
 	h.cluster.Stop()
 }

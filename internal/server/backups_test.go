@@ -18,6 +18,7 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/pgtools"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 )
@@ -83,7 +84,7 @@ func TestIntegrityReportOverGRPCAndREST(t *testing.T) {
 // makeBackup takes a manual backup of the test database into the server's destination.
 func makeBackup(t *testing.T, e *env) *backup.Result {
 	t.Helper()
-	conn, err := pgtools.ParseConn(e.pool.Config().ConnString())
+	conn, err := pgtools.ParseConn(pgtest.DirectURL(e.pool.Config().ConnString()))
 	if err != nil {
 		t.Fatal(err)
 	}

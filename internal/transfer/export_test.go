@@ -17,6 +17,7 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
@@ -167,7 +168,7 @@ func (q *queryCounter) TraceCopyFromEnd(context.Context, *pgx.Conn, pgx.TraceCop
 // countingPool returns a pool on a fresh database whose statements are counted.
 func countingPool(t *testing.T) (*pgxpool.Pool, *queryCounter) {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(pgtest.NewDBURL(t))
+	cfg, err := dbpool.Config(pgtest.NewDBURL(t), pgtest.Pooler(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

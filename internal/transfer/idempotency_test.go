@@ -58,11 +58,7 @@ func TestIdempotencyKeyUnderRaces(t *testing.T) {
 	var svcs []*transfer.Service
 	var pool *pgxpool.Pool
 	for range 2 {
-		p, err := pgxpool.New(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(p.Close)
+		p := pgtest.Open(t, url)
 		pool = p
 		svcs = append(svcs, newService(p))
 	}

@@ -1,0 +1,91 @@
+// Package dbpool opens contentd's pgx pools in the query mode the connection
+// allows. Behind a transaction pooler (Supabase's pooler on port 6543, PgBouncer
+// with pool_mode=transaction) each transaction may run on another server
+// connection, so pgx's default of named prepared statements fails ("prepared
+// statement … does not exist"); there the pool uses unnamed statements instead.
+package dbpool
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Pooler says what sits between contentd and PostgreSQL.
+type Pooler string
+
+const (
+	// Auto takes the transaction pooler when the port is 6543, Supabase's
+	// transaction pooler port, and a direct connection otherwise.
+	Auto Pooler = ""
+	// Direct is PostgreSQL itself, or a pooler in session mode: session state
+	// and prepared statements last as long as the connection.
+	Direct Pooler = "none"
+	// Transaction is a pooler in transaction mode.
+	Transaction Pooler = "transaction"
+)
+
+// TransactionPoolerPort is the port of Supabase's transaction pooler.
+const TransactionPoolerPort = 6543
+
+// ParsePooler reads DB_POOLER: "", "auto", "none", "session" or "transaction".
+func ParsePooler(s string) (Pooler, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return Auto, nil
+	case "none", "direct", "session":
+		return Direct, nil
+	case "transaction":
+		return Transaction, nil
+	}
+	return Auto, fmt.Errorf("DB_POOLER=%q: want transaction, session, none or auto", s)
+}
+
+// Resolve turns Auto into Direct or Transaction for the connection string.
+func (p Pooler) Resolve(url string) (Pooler, error) {
+	if p != Auto {
+		return p, nil
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return p, err
+	}
+	if cfg.Port == TransactionPoolerPort {
+		return Transaction, nil
+	}
+	return Direct, nil
+}
+
+// Config parses the connection string into a pool configuration for the pooler.
+// A default_query_exec_mode in the URL is kept: the operator chose it.
+func Config(url string, p Pooler, maxConns int32) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	resolved, err := p.Resolve(url)
+	if err != nil {
+		return nil, err
+	}
+	if resolved == Transaction && !strings.Contains(url, "default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+		cfg.ConnConfig.StatementCacheCapacity = 0
+		cfg.ConnConfig.DescriptionCacheCapacity = 0
+	}
+	return cfg, nil
+}
+
+// New opens a pool for the pooler; see Config.
+func New(ctx context.Context, url string, p Pooler, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := Config(url, p, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
