@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
@@ -144,8 +145,35 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 		}
 	}
 
+	// SIGTERM with an apply in flight: the apply finishes, then the process exits 0.
+	pool := pgtest.Open(t, dbURL)
+	pgtest.Exec(t, pool, `CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$`)
+	pgtest.Exec(t, pool, `CREATE TRIGGER test_slow BEFORE INSERT ON course_faqs FOR EACH STATEMENT EXECUTE FUNCTION test_slow()`)
+	applied := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/gestor/import/apply", bytes.NewReader(demo.File))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			applied <- 0
+			return
+		}
+		resp.Body.Close()
+		applied <- resp.StatusCode
+	}()
+	for deadline := time.Now().Add(20 * time.Second); pgtest.Count(t, pool,
+		`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the apply never reached the database")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	if code := <-applied; code != http.StatusOK {
+		t.Errorf("the apply in flight at SIGTERM ended with %d, want 200", code)
 	}
 	waitFor("stopped")
 	for range lines { // drain to EOF so Wait can finish

@@ -2,12 +2,22 @@ package backup_test
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/educacao-continuada/content-transfer/internal/backup"
+	"github.com/educacao-continuada/content-transfer/internal/backupdest"
+	"github.com/educacao-continuada/content-transfer/internal/pgtools"
 )
 
 func TestParseSchedule(t *testing.T) {
@@ -102,5 +112,117 @@ func TestTwoReplicasRunEachSlotOnce(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(kept, names) {
 		t.Errorf("backups at the destination %v, succeeded runs %v", kept, names)
+	}
+}
+
+// refusingDest is a directory destination that refuses the next writes, as a
+// full or read-only disk does (as root, permissions cannot make it refuse).
+type refusingDest struct {
+	*backupdest.Dir
+	refuse atomic.Int32
+}
+
+func (d *refusingDest) Create(ctx context.Context, name string) (backupdest.Upload, error) {
+	if d.refuse.Add(-1) >= 0 {
+		return nil, fmt.Errorf("open %s: %w", name, fs.ErrPermission)
+	}
+	return d.Dir.Create(ctx, name)
+}
+
+// TestScheduledBackupsSurviveFailures: pg_dump goes missing, then the
+// destination refuses to write. Each failed slot is recorded with its code, the
+// backups already taken stay intact, and the schedule goes on: the slot after
+// the repair succeeds, in the same running scheduler.
+func TestScheduledBackupsSurviveFailures(t *testing.T) {
+	t.Parallel()
+	src, srcPool := newDB(t)
+	seed(t, srcPool, 3)
+	dir, _ := dirDest(t)
+	dest := &refusingDest{Dir: dir}
+	first, err := newRunner(t).Backup(context.Background(), src, backup.Options{Dest: dest, Scope: appScope, Keep: 10, Trigger: backup.TriggerManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The scheduler finds its programs in an empty folder only, for now.
+	bindir := t.TempDir()
+	r := newRunner(t)
+	r.Tools = pgtools.Locator{Bindir: bindir}
+	sched, err := backup.ParseSchedule("* * * * * *", "America/Sao_Paulo") // every second
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s := &backup.Scheduler{Runner: r, Conn: src, Schedule: sched, Log: r.Log, Options: backup.Options{Dest: dest, Scope: appScope, Keep: 10}}
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	codes := func() []string {
+		rows, err := srcPool.Query(context.Background(), `SELECT status || ':' || coalesce(error_code, '') FROM backup_runs
+			WHERE trigger = 'SCHEDULE' AND status <> 'RUNNING' ORDER BY slot`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if got := codes(); len(got) > 0 && got[len(got)-1] == want {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("no scheduled run ended %s: %v", want, codes())
+	}
+	waitFor("FAILED:" + backup.CodeToolMissing)
+
+	// The programs come back, the destination starts refusing.
+	dest.refuse.Store(1000)
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		found, err := pgtools.DefaultLocator().Find(context.Background(), tool, 15)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(found.Path, filepath.Join(bindir, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor("FAILED:" + backup.CodeDestinationFailed)
+
+	// The destination is repaired: the next slot succeeds.
+	dest.refuse.Store(0)
+	waitFor("SUCCEEDED:")
+	cancel()
+	<-done
+
+	listed, err := backup.List(context.Background(), dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range listed {
+		names = append(names, e.Name)
+	}
+	if !slices.Contains(names, first.Manifest.Name) || len(names) < 2 {
+		t.Errorf("backups after the failures: %v, want %s and the new one", names, first.Manifest.Name)
+	}
+	if v, err := newRunner(t).Verify(context.Background(), dest, first.Manifest.Name, nil); err != nil || v == nil {
+		t.Errorf("the backup taken before the failures does not verify: %v", err)
+	}
+	entries, err := os.ReadDir(dir.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".partial") {
+			t.Errorf("a failed run left %s", e.Name())
+		}
 	}
 }

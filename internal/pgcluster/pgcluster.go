@@ -62,16 +62,34 @@ func (c *Cluster) init() error {
 		if err != nil {
 			return err
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, c.dir)
-		out, err := c.pg("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
-		if err == nil {
-			c.port = port
+		c.port = port
+		if lastErr = c.StartServer(); lastErr == nil {
 			return nil
 		}
-		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
-		lastErr = fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
+		c.port = 0
 	}
 	return lastErr
+}
+
+// StartServer starts the cluster's server on its port: again, after StopServer.
+func (c *Cluster) StartServer() error {
+	data := filepath.Join(c.dir, "data")
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.port, c.dir)
+	out, err := c.pg("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start").CombinedOutput()
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
+	}
+	return nil
+}
+
+// StopServer stops the server as an operator's restart does (pg_ctl -m fast:
+// sessions are terminated, transactions rolled back), keeping the cluster.
+func (c *Cluster) StopServer() error {
+	if out, err := c.pg("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w", "stop").CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // Port is the TCP port the cluster listens on, at 127.0.0.1.

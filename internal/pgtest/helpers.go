@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/dbpool"
+	"github.com/educacao-continuada/content-transfer/internal/migrations"
+	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
 )
 
 // Exec runs sql on pool and fails the test if it fails.
@@ -77,4 +79,34 @@ func Snapshot(t testing.TB, pool *pgxpool.Pool, skip ...string) map[string]strin
 		out[table] = fmt.Sprintf("%d rows, %s", n, digest)
 	}
 	return out
+}
+
+// NewCluster starts a cluster of the test's own, for a test that stops or
+// restarts the server, and returns it with the URL of a migrated database on
+// it. The cluster is removed when the test ends.
+func NewCluster(t testing.TB) (*pgcluster.Cluster, string) {
+	t.Helper()
+	c, err := pgcluster.Start()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(c.Stop)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE app"); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	pool, err := pgxpool.New(ctx, c.URL("app"))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer pool.Close()
+	if _, err := migrations.Up(ctx, pool); err != nil {
+		t.Fatalf("pgtest: migrate: %v", err)
+	}
+	return c, c.URL("app")
 }

@@ -43,6 +43,9 @@ func newGRPCServer(impl contentv1.ContentTransferServiceServer, backups contentv
 		grpc.ForceServerCodecV2(newFileCodec()),
 		grpc.ChainUnaryInterceptor(chain...),
 		grpc.ChainStreamInterceptor(authStreamInterceptor(authn)),
+		// Stop, at the end of a shutdown's grace period, waits for the
+		// cancelled calls to roll back and return.
+		grpc.WaitForHandlers(true),
 	)
 	contentv1.RegisterContentTransferServiceServer(srv, impl)
 	contentv1.RegisterBackupServiceServer(srv, backups)

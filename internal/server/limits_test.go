@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,11 +14,14 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
-// slowImports makes the last COPY of an import sleep in the database.
-func slowImports(t *testing.T, e *env) {
+// slowImports makes the last COPY of an import sleep 30s in the database.
+func slowImports(t *testing.T, e *env) { slowImportsFor(t, e, 30*time.Second) }
+
+// slowImportsFor makes the last COPY of an import (course_faqs) sleep for d.
+func slowImportsFor(t *testing.T, e *env, d time.Duration) {
 	t.Helper()
 	for _, sql := range []string{
-		`CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$`,
+		fmt.Sprintf(`CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(%g); RETURN NULL; END $$`, d.Seconds()),
 		`CREATE TRIGGER test_slow BEFORE INSERT ON course_faqs FOR EACH STATEMENT EXECUTE FUNCTION test_slow()`,
 	} {
 		if _, err := e.pool.Exec(context.Background(), sql); err != nil {

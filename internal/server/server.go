@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/cors"
@@ -75,7 +76,19 @@ type Server struct {
 	http    *http.Server
 	grpcLis net.Listener
 	httpLis net.Listener
+	// abort cancels the context of every HTTP request still running when the
+	// grace period of a shutdown is over: their transactions roll back.
+	abort    context.CancelFunc
+	inflight sync.WaitGroup // HTTP requests being served
+	// ready is whether the last database check succeeded; failures counts the
+	// checks that failed since.
+	ready    atomic.Bool
+	failures atomic.Int64
 }
+
+// abortWait bounds the wait for the requests cancelled at the end of a shutdown
+// to roll back and return.
+const abortWait = 10 * time.Second
 
 // New listens on both addresses and wires the servers; Serve starts them.
 func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticator, db Pinger, log *slog.Logger) (*Server, error) {
@@ -106,10 +119,13 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 		s.closeListeners()
 		return nil, err
 	}
+	base, abort := context.WithCancel(context.WithoutCancel(ctx))
+	s.abort = abort
 	s.http = &http.Server{
-		Handler:           withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages)),
+		Handler:           s.counted(withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	return s, nil
 }
@@ -206,23 +222,59 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
+// shutdown stops taking calls (the listeners close at once), lets the calls in
+// flight finish within the grace period, then cancels those that remain, whose
+// transactions roll back, and waits for them to return.
 func (s *Server) shutdown() {
 	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	s.health.Shutdown()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := s.http.Shutdown(ctx); err != nil {
-		s.log.Warn("HTTP drain cut short", "error", err.Error())
-	}
-	drained := make(chan struct{})
-	go func() { s.grpc.GracefulStop(); close(drained) }()
-	select {
-	case <-drained:
-	case <-ctx.Done():
-		s.log.Warn("gRPC drain cut short")
-		s.grpc.Stop()
-	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.log.Warn("HTTP drain cut short: cancelling the requests still running", "error", err.Error())
+			s.abort()
+			s.waitInflight()
+			_ = s.http.Close()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		drained := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(drained) }()
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			s.log.Warn("gRPC drain cut short: cancelling the calls still running")
+			s.grpc.Stop() // cancels them and, with WaitForHandlers, waits for them
+		}
+	}()
+	wg.Wait()
+	s.abort()
 	s.log.Info("stopped")
+}
+
+// counted tracks the HTTP requests in flight, for shutdown.
+func (s *Server) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// waitInflight waits, at most abortWait, for the HTTP requests to return.
+func (s *Server) waitInflight() {
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(abortWait):
+		s.log.Error("requests still running after being cancelled", "waited", abortWait.String())
+	}
 }
 
 // serviceNames are the gRPC health service names that follow the database: the
@@ -239,31 +291,60 @@ func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
 	}
 }
 
-// watchReadiness keeps the gRPC health status in step with the database.
+// firstRetry is the first wait after the database did not answer; each next
+// wait doubles, up to the readiness interval.
+const firstRetry = 250 * time.Millisecond
+
+// watchReadiness keeps the gRPC health status in step with the database: a
+// check every readiness interval while it answers, and retries with backoff
+// while it does not (at start, or after an outage), each logged.
 func (s *Server) watchReadiness(ctx context.Context) {
-	t := time.NewTicker(s.cfg.ReadinessInterval)
+	interval, retry := s.cfg.ReadinessInterval, firstRetry
+	wait := interval
+	if !s.ready.Load() {
+		wait, retry = min(retry, interval), retry*2
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.checkReadiness(ctx)
 		}
+		if s.checkReadiness(ctx) {
+			wait, retry = interval, firstRetry
+		} else {
+			wait, retry = min(retry, interval), retry*2
+		}
+		t.Reset(wait)
 	}
 }
 
-func (s *Server) checkReadiness(ctx context.Context) {
+// checkReadiness pings the database, sets the health status and logs a change;
+// it says whether the database answered.
+func (s *Server) checkReadiness(ctx context.Context) bool {
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	st := healthpb.HealthCheckResponse_SERVING
-	if err := s.db.Ping(pingCtx); err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		st = healthpb.HealthCheckResponse_NOT_SERVING
+	err := s.db.Ping(pingCtx)
+	if err != nil && ctx.Err() != nil {
+		return s.ready.Load() // shutting down: no news
 	}
-	s.setServing(st)
+	if err == nil {
+		if !s.ready.Swap(true) {
+			s.log.Info("database reachable: ready", "after_failed_checks", s.failures.Swap(0))
+		}
+		s.setServing(healthpb.HealthCheckResponse_SERVING)
+		return true
+	}
+	n := s.failures.Add(1)
+	if s.ready.Swap(false) || n == 1 {
+		s.log.Warn("database unreachable: not ready; retrying with backoff", "error", err.Error())
+	} else {
+		s.log.Debug("database still unreachable", "failed_checks", n, "error", err.Error())
+	}
+	s.setServing(healthpb.HealthCheckResponse_NOT_SERVING)
+	return false
 }
 
 func (s *Server) closeListeners() {

@@ -58,19 +58,33 @@ type env struct {
 	token   string // the gestor token of conn and of REST calls
 	// backups is the backup destination the server lists.
 	backups backupdest.Destination
+	// stop shuts the server down as SIGTERM does, and returns what Serve did.
+	stop               func() error
+	grpcAddr, httpAddr string
 }
 
 // options adjust the server of one test.
 type options struct {
 	rpcTimeout, importTimeout time.Duration
 	corsOrigins               []string
+	// dbURL is the database to serve, when not a fresh one of the shared cluster.
+	dbURL string
+	// maxRequestBytes replaces the small default limit.
+	maxRequestBytes int
+	// shutdownTimeout replaces the 5s grace period.
+	shutdownTimeout time.Duration
 }
 
 func start(t testing.TB) *env { return startWith(t, options{}) }
 
 func startWith(t testing.TB, opt options) *env {
 	t.Helper()
-	pool := pgtest.NewDB(t)
+	var pool *pgxpool.Pool
+	if opt.dbURL != "" {
+		pool = pgtest.Open(t, opt.dbURL)
+	} else {
+		pool = pgtest.NewDB(t)
+	}
 	st := store.New(pool)
 	course, err := demo.Course()
 	if err != nil {
@@ -93,8 +107,14 @@ func startWith(t testing.TB, opt options) *env {
 	if opt.importTimeout == 0 {
 		opt.importTimeout = time.Minute
 	}
+	if opt.maxRequestBytes == 0 {
+		opt.maxRequestBytes = maxRequestBytes
+	}
+	if opt.shutdownTimeout == 0 {
+		opt.shutdownTimeout = 5 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: maxRequestBytes})
+	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: opt.maxRequestBytes})
 	backupDir := filepath.Join(t.TempDir(), "backups")
 	schedule, err := backup.ParseSchedule("0 3 * * 0", "America/Sao_Paulo")
 	if err != nil {
@@ -108,9 +128,9 @@ func startWith(t testing.TB, opt options) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(ctx, server.Config{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: maxRequestBytes,
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: opt.maxRequestBytes,
 		RPCTimeout: opt.rpcTimeout, ImportTimeout: opt.importTimeout,
-		ShutdownTimeout: 5 * time.Second, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
+		ShutdownTimeout: opt.shutdownTimeout, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
 	}, svcs, authn, st, log)
 	if err != nil {
 		cancel()
@@ -118,6 +138,15 @@ func startWith(t testing.TB, opt options) *env {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
+	var stopOnce sync.Once
+	var serveErr error
+	stop := func() error {
+		stopOnce.Do(func() {
+			cancel()
+			serveErr = <-done
+		})
+		return serveErr
+	}
 	token := keys.token(t, keys.gestorClaims())
 	withToken := grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), method, req, reply, cc, opts...)
@@ -133,15 +162,14 @@ func startWith(t testing.TB, opt options) *env {
 	t.Cleanup(func() {
 		conn.Close()
 		anon.Close()
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
 	return &env{
 		pool: pool, conn: conn, client: contentv1.NewContentTransferServiceClient(conn), anon: anon,
 		httpURL: "http://" + srv.HTTPAddr().String(), demoID: course.GetId(), keys: keys, logs: logs,
-		token: token, backups: svcs.Backups.Dest,
+		token: token, backups: svcs.Backups.Dest, stop: stop, grpcAddr: srv.GRPCAddr().String(), httpAddr: srv.HTTPAddr().String(),
 	}
 }
 

@@ -74,7 +74,7 @@ var kindMessages = map[codes.Code]string{
 	codes.NotFound:           "Não encontrado.",
 	codes.Canceled:           "A requisição foi cancelada.",
 	codes.DeadlineExceeded:   "O tempo limite da requisição foi excedido.",
-	codes.Unavailable:        "O serviço está temporariamente indisponível. Tente novamente em instantes.",
+	codes.Unavailable:        "O banco de dados ou o serviço está indisponível no momento; a operação não foi concluída. Tente novamente em instantes.",
 	codes.Aborted:            "A requisição conflita com outra; tente novamente.",
 	codes.FailedPrecondition: "A condição da requisição não é mais verdadeira.",
 	codes.ResourceExhausted:  "A requisição é grande demais.",
