@@ -32,6 +32,7 @@ fuzz: ## run every fuzz target longer (FUZZTIME, default 2m each)
 
 bench: build ## measure against PostgreSQL's own limits (S, M, L; several minutes), then the Go benchmarks
 	bin/contentbench -contentd bin/contentd $(BENCHFLAGS)
+	bin/contentbench -contentd bin/contentd -load $(LOADFLAGS)
 	go test -run '^$$' -bench . -benchmem ./internal/...
 
 build: ## build the binaries into bin/

@@ -22,11 +22,18 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions of each timing (the median is shown; L runs a third as many)")
 	clients := flag.Int("clients", 16, "concurrent clients of the throughput runs")
 	duration := flag.Duration("duration", 5*time.Second, "length of each throughput run")
+	loadOnly := flag.Bool("load", false, "run only the mixed load of several replicas on one database")
+	replicas := flag.Int("replicas", 2, "contentd serve processes of the load run")
+	loadClients := flag.Int("load-clients", 32, "concurrent clients of the load run")
+	loadDuration := flag.Duration("load-duration", 30*time.Second, "length of the load run")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *loadOnly {
+		os.Exit(runLoad(ctx, bench.LoadOptions{Contentd: *contentd, Replicas: *replicas, Clients: *loadClients, Duration: *loadDuration, DBConns: 10}))
+	}
 	report, err := bench.Run(ctx, bench.Options{
 		Contentd: *contentd, Sizes: strings.Split(*sizes, ","), Reps: *reps,
 		Clients: *clients, Duration: *duration, Log: log,
@@ -36,4 +43,23 @@ func main() {
 		os.Exit(1)
 	}
 	report.Write(os.Stdout)
+}
+
+// runLoad runs the load, prints its table and every problem; its exit status
+// is 1 when a call or the database check went wrong.
+func runLoad(ctx context.Context, opt bench.LoadOptions) int {
+	report, err := bench.RunLoad(ctx, opt)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "contentbench:", err)
+		return 1
+	}
+	report.Result.WriteMarkdown(os.Stdout, report.Options)
+	problems := append(report.Result.Problems, report.Problems...)
+	for _, p := range problems {
+		fmt.Fprintln(os.Stderr, "problem:", p)
+	}
+	if len(problems) > 0 {
+		return 1
+	}
+	return 0
 }

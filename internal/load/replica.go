@@ -1,0 +1,95 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Replica is a `contentd serve` process on loopback ports.
+type Replica struct {
+	// URL is the base URL of its REST gateway.
+	URL string
+	cmd *exec.Cmd
+	out syncBuffer
+}
+
+// StartReplica starts `contentd serve` from the binary with env added to ours
+// (DATABASE_URL, SUPABASE_JWT_SECRET, …) on free loopback ports, and waits until
+// it is ready.
+func StartReplica(ctx context.Context, bin string, env ...string) (*Replica, error) {
+	grpcAddr, httpAddr, err := freeAddrs()
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{URL: "http://" + httpAddr, cmd: exec.Command(bin, "serve")}
+	r.cmd.Env = append(append(os.Environ(), "GRPC_ADDR="+grpcAddr, "HTTP_ADDR="+httpAddr, "LOG_LEVEL=warn"), env...)
+	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
+	if err := r.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL+"/readyz", nil)
+		if err != nil {
+			return nil, err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return r, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = r.Stop()
+	return nil, fmt.Errorf("contentd serve did not become ready:\n%s", r.Output())
+}
+
+// Stop sends SIGTERM and waits for the process.
+func (r *Replica) Stop() error {
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	return r.cmd.Wait()
+}
+
+// Output is what the process wrote.
+func (r *Replica) Output() string { return r.out.String() }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freeAddrs() (string, string, error) {
+	var addrs []string
+	for range 2 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", "", err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs[0], addrs[1], nil
+}
