@@ -36,6 +36,8 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
+	"github.com/educacao-continuada/content-transfer/internal/requestid"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -121,7 +123,7 @@ func run(args []string) int {
 }
 
 func newLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(requestid.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 }
 
 func openPool(ctx context.Context, db config.Database) (*pgxpool.Pool, error) {
@@ -148,11 +150,14 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	st := store.New(pool)
-	svc := transfer.New(st, transfer.Config{Version: version, Environment: cfg.Environment, MaxFileBytes: cfg.MaxRequestBytes})
+	m := metrics.New()
+	m.RegisterPool(pool)
+	svc := transfer.New(st, transfer.Config{Version: version, Environment: cfg.Environment, MaxFileBytes: cfg.MaxRequestBytes, Observer: m})
 	backups, scheduler, err := newBackups(ctx, cfg, st, log)
 	if err != nil {
 		return err
 	}
+	m.RegisterBackups(backups)
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr:           cfg.GRPCAddr,
 		HTTPAddr:           cfg.HTTPAddr,
@@ -163,6 +168,7 @@ func serve(ctx context.Context, args []string) error {
 		ReadinessInterval:  cfg.ReadinessInterval,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		Version:            version,
+		Metrics:            m,
 	}, server.Services{
 		Transfer:  svc,
 		Backups:   backups,

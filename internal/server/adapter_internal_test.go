@@ -14,6 +14,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
 )
 
 // TestEveryRPCGoesThroughTheChainOverREST calls every method of every service,
@@ -28,7 +29,7 @@ func TestEveryRPCGoesThroughTheChainOverREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain := unaryChain(authn, slog.New(slog.DiscardHandler), Config{RPCTimeout: time.Second, ImportTimeout: time.Second})
+	chain := unaryChain(authn, slog.New(slog.DiscardHandler), Config{RPCTimeout: time.Second, ImportTimeout: time.Second, Metrics: metrics.New()})
 	adapter := newIntercepted(&contentTransfer{}, &backupService{}, chain)
 	for _, c := range []struct {
 		desc   grpc.ServiceDesc

@@ -17,17 +17,21 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
 )
 
 // fileMarshaler renders REST responses the way the transfer file is written: stable,
 // indented JSON with every field present and enums by name.
 type fileMarshaler struct {
 	runtime.JSONPb
+	metrics *metrics.Metrics
 }
 
 func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
 	if file, ok := v.(*contentv1.CourseExport); ok {
-		return coursefile.Marshal(file) // the one-pass encoder of the file
+		b, err := coursefile.Marshal(file) // the one-pass encoder of the file
+		m.metrics.ExportSent(metrics.TransportREST, len(b))
+		return b, err
 	}
 	compact, err := m.JSONPb.Marshal(v)
 	if err != nil {
@@ -36,11 +40,11 @@ func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
 	return coursefile.Indent(compact)
 }
 
-func newFileMarshaler() *fileMarshaler {
-	return &fileMarshaler{runtime.JSONPb{
+func newFileMarshaler(m *metrics.Metrics) *fileMarshaler {
+	return &fileMarshaler{JSONPb: runtime.JSONPb{
 		MarshalOptions:   coursefile.MarshalOptions,
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-	}}
+	}, metrics: m}
 }
 
 // errorBody renders a status as the contract's Error; fromService says whether
@@ -147,13 +151,13 @@ func outgoingHeaders(key string) (string, bool) {
 
 // newGateway returns the REST handler for the /gestor routes, calling srv (the
 // services behind the interceptor chain) in process.
-func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequestBytes int) (http.Handler, error) {
+func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequestBytes int, m *metrics.Metrics) (http.Handler, error) {
 	routes, err := contractRoutes(contentv1.ContentTransferService_ServiceDesc.ServiceName, contentv1.BackupService_ServiceDesc.ServiceName)
 	if err != nil {
 		return nil, err
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler()),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler(m)),
 		runtime.WithErrorHandler(gatewayErrors(log)),
 		runtime.WithRoutingErrorHandler(routingErrors(log, routes)),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeaders),

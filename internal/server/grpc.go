@@ -26,8 +26,10 @@ func unaryChain(authn *auth.Authenticator, log *slog.Logger, cfg Config) []grpc.
 		contentv1.ContentTransferService_ApplyImport_FullMethodName:   cfg.ImportTimeout,
 	}
 	return []grpc.UnaryServerInterceptor{
+		requestIDInterceptor,
 		logInterceptor(log),
 		recoverInterceptor(log),
+		cfg.Metrics.UnaryServerInterceptor(),
 		statusInterceptor(log),
 		authUnaryInterceptor(authn),
 		deadlineInterceptor(importTimeouts, cfg.RPCTimeout),

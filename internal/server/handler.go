@@ -9,8 +9,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -21,7 +23,8 @@ const contentDispositionKey = "content-disposition"
 // contentTransfer adapts transfer.Service to the generated gRPC interface.
 type contentTransfer struct {
 	contentv1.UnimplementedContentTransferServiceServer
-	svc *transfer.Service
+	svc     *transfer.Service
+	metrics *metrics.Metrics
 }
 
 func (h *contentTransfer) ListCourses(ctx context.Context, req *contentv1.ListCoursesRequest) (*contentv1.ListCoursesResponse, error) {
@@ -41,7 +44,11 @@ func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.Expor
 	if err := grpc.SetHeader(ctx, metadata.Pairs(contentDispositionKey, disposition)); err != nil {
 		return nil, fmt.Errorf("set content-disposition: %w", err)
 	}
-	return &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}, nil
+	resp := &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}
+	if !metrics.IsREST(ctx) { // REST counts the JSON it writes (see fileMarshaler)
+		h.metrics.ExportSent(metrics.TransportGRPC, proto.Size(resp))
+	}
+	return resp, nil
 }
 
 func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {

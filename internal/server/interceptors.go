@@ -8,8 +8,29 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/educacao-continuada/content-transfer/internal/requestid"
 )
+
+// requestIDInterceptor gives a gRPC call its id (the caller's x-request-id, or
+// a new one), in its context and in the response's header. A REST call comes
+// with its id already, from withRequestID.
+func requestIDInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if requestid.From(ctx) == "" {
+		var sent string
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get(requestid.MetadataKey); len(v) > 0 {
+				sent = v[0]
+			}
+		}
+		id := requestid.FromCaller(sent)
+		ctx = requestid.With(ctx, id)
+		_ = grpc.SetHeader(ctx, metadata.Pairs(requestid.MetadataKey, id)) // fails only outside a gRPC stream
+	}
+	return handler(ctx, req)
+}
 
 // logInterceptor writes one structured line per call: method, code, duration.
 // Request and response bodies, and metadata (tokens), are never logged.

@@ -22,6 +22,8 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
+	"github.com/educacao-continuada/content-transfer/internal/requestid"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 	"github.com/educacao-continuada/content-transfer/internal/web"
 )
@@ -47,6 +49,8 @@ type Config struct {
 	// CORSAllowedOrigins are the web origins (https://lms.example.com) whose
 	// pages may call the REST API from a browser; none when empty.
 	CORSAllowedOrigins []string
+	// Metrics are served at /metrics and fed by every call; a fresh set when nil.
+	Metrics *metrics.Metrics
 }
 
 // Pinger reports whether the database answers.
@@ -92,10 +96,13 @@ const abortWait = 10 * time.Second
 
 // New listens on both addresses and wires the servers; Serve starts them.
 func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticator, db Pinger, log *slog.Logger) (*Server, error) {
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	s := &Server{cfg: cfg, log: log, db: db, backups: svcs.Backups, health: health.NewServer()}
 	// Not serving until the first database check says otherwise.
 	s.setServing(healthpb.HealthCheckResponse_NOT_SERVING)
-	impl := &contentTransfer{svc: svcs.Transfer}
+	impl := &contentTransfer{svc: svcs.Transfer, metrics: cfg.Metrics}
 	backups := &backupService{backups: svcs.Backups, integrity: svcs.Integrity}
 	chain := unaryChain(authn, log, cfg)
 	s.grpc = newGRPCServer(impl, backups, chain, authn, s.health, cfg)
@@ -109,7 +116,7 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 		s.grpcLis.Close()
 		return nil, fmt.Errorf("listen HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
-	gateway, err := newGateway(ctx, newIntercepted(impl, backups, chain), log, cfg.MaxRequestBytes)
+	gateway, err := newGateway(ctx, newIntercepted(impl, backups, chain), log, cfg.MaxRequestBytes, cfg.Metrics)
 	if err != nil {
 		s.closeListeners()
 		return nil, err
@@ -122,7 +129,7 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 	base, abort := context.WithCancel(context.WithoutCancel(ctx))
 	s.abort = abort
 	s.http = &http.Server{
-		Handler:           s.counted(withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages))),
+		Handler:           s.counted(withRequestID(cfg.Metrics.InstrumentHTTP(withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages))))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
@@ -162,12 +169,25 @@ func (s *Server) routes(gateway, pages http.Handler) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, body)
 	})
+	mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.JSON)
 	})
 	mux.Handle("/", gateway)
 	return mux
+}
+
+// withRequestID gives every HTTP request its id (the caller's X-Request-Id, or
+// a new one), in its context — for every log line of the request — and in the
+// response; and marks the calls that follow as REST, for the metrics.
+func withRequestID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestid.FromCaller(r.Header.Get(requestid.Header))
+		w.Header().Set(requestid.Header, id)
+		ctx := metrics.WithTransport(requestid.With(r.Context(), id), metrics.TransportREST)
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // withCORS lets pages of the allowed origins call the API from a browser
@@ -180,8 +200,8 @@ func withCORS(origins []string, h http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match"},
-		ExposedHeaders: []string{"Content-Disposition", "WWW-Authenticate"},
+		ExposedHeaders: []string{"Content-Disposition", "WWW-Authenticate", requestid.Header},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", requestid.Header},
 		MaxAge:         600,
 	}).Handler(h)
 }

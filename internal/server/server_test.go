@@ -33,7 +33,9 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
+	"github.com/educacao-continuada/content-transfer/internal/requestid"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -114,7 +116,9 @@ func startWith(t testing.TB, opt options) *env {
 		opt.shutdownTimeout = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: opt.maxRequestBytes})
+	m := metrics.New()
+	m.RegisterPool(pool)
+	svc := transfer.New(st, transfer.Config{Version: "test", Environment: "test", MaxFileBytes: opt.maxRequestBytes, Observer: m})
 	backupDir := filepath.Join(t.TempDir(), "backups")
 	schedule, err := backup.ParseSchedule("0 3 * * 0", "America/Sao_Paulo")
 	if err != nil {
@@ -125,12 +129,13 @@ func startWith(t testing.TB, opt options) *env {
 		Backups:   &backup.Overviewer{Dest: backupdest.NewDir(backupDir), Keep: 4, Schedule: schedule, Runs: st, Now: time.Now},
 		Integrity: &integrity.Service{DB: st, Audit: st, Scope: integrity.Scope{Schemas: []string{"public"}}},
 	}
+	m.RegisterBackups(svcs.Backups)
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: opt.maxRequestBytes,
 		RPCTimeout: opt.rpcTimeout, ImportTimeout: opt.importTimeout,
-		ShutdownTimeout: opt.shutdownTimeout, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
+		ShutdownTimeout: opt.shutdownTimeout, Metrics: m, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
 	}, svcs, authn, st, log)
 	if err != nil {
 		cancel()

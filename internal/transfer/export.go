@@ -27,7 +27,14 @@ type Export struct {
 // ExportCourse renders the course with the given id as a transfer file, and
 // records the export, whatever its outcome, in the audit log: a successful one in
 // the same round trip as the read, a failed one after it.
-func (s *Service) ExportCourse(ctx context.Context, courseID string) (*Export, error) {
+func (s *Service) ExportCourse(ctx context.Context, courseID string) (export *Export, err error) {
+	defer func() {
+		rows := 0
+		if export != nil {
+			rows = courseRows(export.File.GetCourse())
+		}
+		s.cfg.Observer.Exported(outcome(err, nil), rows)
+	}()
 	entry := &audit.Entry{Action: ActionExportCourse, TargetType: "course", TargetID: fault.Excerpt(courseID, 80),
 		Actor: audit.ActorFrom(ctx), Outcome: audit.Outcome(nil)}
 	id, err := parseCourseID(courseID, "courseId")

@@ -98,7 +98,9 @@ type ImportInput struct {
 // changing nothing: it runs the very same code as ApplyImport in a transaction
 // that is rolled back. A file that cannot be parsed at all is an InvalidArgument
 // error carrying the report.
-func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (*contentv1.ImportReport, error) {
+func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (report *contentv1.ImportReport, err error) {
+	bytes := in.fileBytes()
+	defer func() { s.cfg.Observer.Imported(OperationAnalyze, outcome(err, report), bytes, 0) }()
 	res, err := s.runImport(ctx, in, importOptions{dryRun: true})
 	entry := &audit.Entry{Action: ActionAnalyzeImport, TargetType: "file", Details: map[string]any{}}
 	if res != nil {
@@ -118,7 +120,21 @@ const maxIdempotencyKeyLen = 200
 // ApplyImport creates a new DRAFT course from a file in one transaction, or
 // nothing at all. With an idempotency key, a repeat returns the first result. With
 // an expected digest, a file whose digest differs is refused.
-func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKey, expectedDigest string) (*contentv1.ApplyImportResponse, error) {
+func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKey, expectedDigest string) (resp *contentv1.ApplyImportResponse, err error) {
+	bytes := in.fileBytes()
+	var res *importResult
+	defer func() {
+		switch {
+		case err == nil && res.replayed:
+			s.cfg.Observer.Imported(OperationApply, OutcomeReplayed, bytes, 0)
+		case err == nil:
+			s.cfg.Observer.Imported(OperationApply, OutcomeOK, bytes, createdRows(resp.GetReport().GetCounts()))
+		case res != nil:
+			s.cfg.Observer.Imported(OperationApply, outcome(err, res.report), bytes, 0)
+		default:
+			s.cfg.Observer.Imported(OperationApply, outcome(err, nil), bytes, 0)
+		}
+	}()
 	if err := checkIdempotencyKey(idempotencyKey); err != nil {
 		return nil, err
 	}
@@ -126,7 +142,7 @@ func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKe
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expected})
+	res, err = s.runImport(ctx, in, importOptions{key: idempotencyKey, expectedDigest: expected})
 	if err == nil && !res.report.GetOk() {
 		err = reportError(res.report, "O arquivo tem erros e não foi importado. Nada foi gravado.")
 	}

@@ -61,6 +61,8 @@ type Config struct {
 	Environment string
 	// MaxFileBytes is the largest file an import accepts.
 	MaxFileBytes int
+	// Observer is told how exports and imports end; none when nil.
+	Observer Observer
 }
 
 // DefaultMaxFileBytes is the file size limit when Config leaves it zero.
@@ -77,6 +79,9 @@ type Service struct {
 func New(store Store, cfg Config) *Service {
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	return &Service{store: store, cfg: cfg, now: time.Now}
 }
