@@ -25,6 +25,10 @@ import (
 	"time"
 	_ "time/tzdata" // BACKUP_TZ must work in a container without tzdata
 
+	"github.com/educacao-continuada/content-transfer/internal/tracing"
+	"github.com/exaring/otelpgx"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/auth"
@@ -127,9 +131,18 @@ func newLogger(level slog.Level) *slog.Logger {
 }
 
 func openPool(ctx context.Context, db config.Database) (*pgxpool.Pool, error) {
+	return openTracedPool(ctx, db, nil)
+}
+
+// openTracedPool opens the pool; with a tracer provider, every statement,
+// batch and COPY is a span.
+func openTracedPool(ctx context.Context, db config.Database, tp trace.TracerProvider) (*pgxpool.Pool, error) {
 	cfg, err := dbpool.Config(db.URL, db.Pooler, db.MaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if tp != nil {
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
@@ -144,7 +157,21 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg.Database)
+	traces, err := tracing.Setup(ctx, os.Getenv, version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := traces.Shutdown(flushCtx); err != nil {
+			log.Warn("flushing the last spans failed", "error", err.Error())
+		}
+	}()
+	if traces.Enabled() {
+		log.Info("tracing", "otlp_endpoint", traces.Endpoint)
+	}
+	pool, err := openTracedPool(ctx, cfg.Database, traces.Provider)
 	if err != nil {
 		return err
 	}
@@ -169,6 +196,7 @@ func serve(ctx context.Context, args []string) error {
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		Version:            version,
 		Metrics:            m,
+		Tracing:            traces.Provider,
 	}, server.Services{
 		Transfer:  svc,
 		Backups:   backups,

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -40,15 +42,19 @@ func unaryChain(authn *auth.Authenticator, log *slog.Logger, cfg Config) []grpc.
 // interceptor chain, plus health and reflection.
 func newGRPCServer(impl contentv1.ContentTransferServiceServer, backups contentv1.BackupServiceServer,
 	chain []grpc.UnaryServerInterceptor, authn *auth.Authenticator, healthSrv *health.Server, cfg Config) *grpc.Server {
-	srv := grpc.NewServer(
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcEnvelopeBytes),
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcEnvelopeBytes),
 		grpc.ForceServerCodecV2(newFileCodec()),
 		grpc.ChainUnaryInterceptor(chain...),
 		grpc.ChainStreamInterceptor(authStreamInterceptor(authn)),
 		// Stop, at the end of a shutdown's grace period, waits for the
 		// cancelled calls to roll back and return.
 		grpc.WaitForHandlers(true),
-	)
+	}
+	if cfg.Tracing != nil {
+		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.Tracing))))
+	}
+	srv := grpc.NewServer(opts...)
 	contentv1.RegisterContentTransferServiceServer(srv, impl)
 	contentv1.RegisterBackupServiceServer(srv, backups)
 	healthpb.RegisterHealthServer(srv, healthSrv)

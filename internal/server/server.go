@@ -1,6 +1,8 @@
 package server
 
 import (
+	"regexp"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rs/cors"
 	"google.golang.org/grpc"
@@ -51,6 +56,8 @@ type Config struct {
 	CORSAllowedOrigins []string
 	// Metrics are served at /metrics and fed by every call; a fresh set when nil.
 	Metrics *metrics.Metrics
+	// Tracing records a span for every gRPC call and HTTP request; nil: off.
+	Tracing trace.TracerProvider
 }
 
 // Pinger reports whether the database answers.
@@ -129,7 +136,7 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 	base, abort := context.WithCancel(context.WithoutCancel(ctx))
 	s.abort = abort
 	s.http = &http.Server{
-		Handler:           s.counted(withRequestID(cfg.Metrics.InstrumentHTTP(withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages))))),
+		Handler:           s.counted(withTracing(cfg.Tracing, withRequestID(cfg.Metrics.InstrumentHTTP(withCORS(cfg.CORSAllowedOrigins, s.routes(gateway, pages)))))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
@@ -188,6 +195,22 @@ func withRequestID(h http.Handler) http.Handler {
 		ctx := metrics.WithTransport(requestid.With(r.Context(), id), metrics.TransportREST)
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// uuidInPath is an id in a URL path, replaced in span names.
+var uuidInPath = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+
+// withTracing records a span per HTTP request (named by method and path, ids
+// replaced by {id}), continuing the caller's trace (traceparent); without a
+// provider it changes nothing.
+func withTracing(tp trace.TracerProvider, h http.Handler) http.Handler {
+	if tp == nil {
+		return h
+	}
+	return otelhttp.NewHandler(h, "http", otelhttp.WithTracerProvider(tp),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			return r.Method + " " + uuidInPath.ReplaceAllString(r.URL.Path, "{id}")
+		}))
 }
 
 // withCORS lets pages of the allowed origins call the API from a browser

@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
+	"github.com/exaring/otelpgx"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -75,6 +79,8 @@ type options struct {
 	maxRequestBytes int
 	// shutdownTimeout replaces the 5s grace period.
 	shutdownTimeout time.Duration
+	// tracing, when set, traces the server and the statements of its pool.
+	tracing trace.TracerProvider
 }
 
 func start(t testing.TB) *env { return startWith(t, options{}) }
@@ -82,9 +88,20 @@ func start(t testing.TB) *env { return startWith(t, options{}) }
 func startWith(t testing.TB, opt options) *env {
 	t.Helper()
 	var pool *pgxpool.Pool
-	if opt.dbURL != "" {
+	switch {
+	case opt.tracing != nil:
+		cfg, err := dbpool.Config(pgtest.NewDBURL(t), pgtest.Pooler(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(opt.tracing))
+		if pool, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+	case opt.dbURL != "":
 		pool = pgtest.Open(t, opt.dbURL)
-	} else {
+	default:
 		pool = pgtest.NewDB(t)
 	}
 	st := store.New(pool)
@@ -135,7 +152,7 @@ func startWith(t testing.TB, opt options) *env {
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: opt.maxRequestBytes,
 		RPCTimeout: opt.rpcTimeout, ImportTimeout: opt.importTimeout,
-		ShutdownTimeout: opt.shutdownTimeout, Metrics: m, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
+		ShutdownTimeout: opt.shutdownTimeout, Metrics: m, Tracing: opt.tracing, ReadinessInterval: 50 * time.Millisecond, CORSAllowedOrigins: opt.corsOrigins,
 	}, svcs, authn, st, log)
 	if err != nil {
 		cancel()
