@@ -11,7 +11,7 @@ GOOGLEAPIS   := build/googleapis/.google-proto-files-$(GOOGLE_PROTO_FILES)
 VERSION      ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -X main.version=$(VERSION)
 
-.PHONY: help run test test-pooler build generate checkgenerate lint bench fuzz tools clean
+.PHONY: help run test test-pooler breaking build generate checkgenerate lint bench fuzz tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ checkgenerate: $(BUF) $(GOOGLEAPIS) ## fail when gen/ differs from what buf gene
 	@rm -rf build/_checkgen && mkdir -p build/_checkgen
 	$(BUF) generate -o build/_checkgen
 	@diff -r -x openapi.go gen build/_checkgen/gen || { echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
+
+breaking: $(BUF) $(GOOGLEAPIS) ## buf breaking against the previous commit (REF=… for another); CI runs it
+	BUF=$(BUF) scripts/breaking.sh $(REF)
 
 lint: $(BUF) $(GOLANGCI_LINT) $(GOOGLEAPIS) ## buf lint and format; golangci-lint (go vet, gofmt, staticcheck, … see .golangci.yml)
 	$(BUF) lint
