@@ -153,6 +153,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
+	server.RouteGRPCLogs(log)
 	authn, err := newAuthenticator(ctx, cfg.Auth)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"regexp"
@@ -16,11 +17,13 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/grpclog"
 	"google.golang.org/grpc/metadata"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
+	"github.com/educacao-continuada/content-transfer/internal/server"
 )
 
 // scrape reads /metrics, without a token, as Prometheus does.
@@ -190,5 +193,20 @@ func TestRequestIDs(t *testing.T) {
 		if !found {
 			t.Errorf("no %s log line with request_id %s:\n%s", method, id, e.logs.String())
 		}
+	}
+}
+
+// TestGRPCLogsAreJSON: what gRPC and grpc-gateway log (here as when a client
+// hangs up before its response is written) is a JSON line like the others.
+func TestGRPCLogsAreJSON(t *testing.T) {
+	var buf syncBuffer
+	server.RouteGRPCLogs(slog.New(slog.NewJSONHandler(&buf, nil)))
+	grpclog.Errorf("Failed to write response: %v", "write: broken pipe")
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(buf.String())), &entry); err != nil {
+		t.Fatalf("not a JSON line: %q", buf.String())
+	}
+	if entry["level"] != "WARN" || entry["component"] != "grpc" || entry["msg"] != "Failed to write response: write: broken pipe" {
+		t.Errorf("entry %v", entry)
 	}
 }
