@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/educacao-continuada/content-transfer/internal/store"
 )
@@ -73,39 +74,102 @@ func (r *runner) copyOut(ctx context.Context, courseID, batchID string) (map[str
 	return dump, time.Since(start), nil
 }
 
-// copyIn is the import baseline: COPY FROM STDIN of the same rows into the empty
-// tables of a fresh migrated database, in one transaction.
-func (r *runner) copyIn(ctx context.Context, dump map[string][]byte) (time.Duration, error) {
+// dbBaselines are the database's own times for the rows of one course.
+type dbBaselines struct {
+	// CopyIn: COPY FROM STDIN of the rows into the empty tables of a fresh
+	// migrated database, in one transaction.
+	CopyIn time.Duration
+	// PGRestore: pg_restore --data-only --single-transaction of an archive of
+	// the rows into a fresh migrated database, foreign keys checked (no
+	// --disable-triggers).
+	PGRestore time.Duration
+	// PGDump: pg_dump --data-only of a database holding exactly the rows.
+	PGDump time.Duration
+}
+
+// baselines times COPY in, pg_dump and pg_restore of the rows in dump.
+func (r *runner) baselines(ctx context.Context, dump map[string][]byte) (*dbBaselines, error) {
+	b := &dbBaselines{}
+	pool, name, drop, err := r.scratchDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		conn.Release()
+		return nil, err
+	}
+	for _, t := range courseTables {
+		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(dump[t.name]), "COPY "+t.name+" FROM STDIN"); err != nil {
+			_ = tx.Rollback(ctx)
+			conn.Release()
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	err = tx.Commit(ctx)
+	conn.Release()
+	if err != nil {
+		return nil, err
+	}
+	b.CopyIn = time.Since(start)
+
+	// The export baseline: pg_dump of exactly these rows, plain COPY text, uncompressed.
+	start = time.Now()
+	if err := r.pgTool(ctx, "pg_dump", "--data-only", "--exclude-table=goose_db_version", "-f", "/dev/null", name); err != nil {
+		return nil, err
+	}
+	b.PGDump = time.Since(start)
+
+	// The import baseline: their archive restored into another fresh database.
+	archive := filepath.Join(r.workDir, name+".dump")
+	defer os.Remove(archive)
+	if err := r.pgTool(ctx, "pg_dump", "--data-only", "--exclude-table=goose_db_version", "--format=custom", "--compress=0", "-f", archive, name); err != nil {
+		return nil, err
+	}
+	_, target, dropTarget, err := r.scratchDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer dropTarget()
+	start = time.Now()
+	if err := r.pgTool(ctx, "pg_restore", "--data-only", "--single-transaction", "--exit-on-error", "-d", target, archive); err != nil {
+		return nil, err
+	}
+	b.PGRestore = time.Since(start)
+	return b, nil
+}
+
+// scratchDB creates a fresh migrated database; drop removes it.
+func (r *runner) scratchDB(ctx context.Context) (*pgxpool.Pool, string, func(), error) {
 	r.copyDBs++
 	name := fmt.Sprintf("bench_copy_%d", r.copyDBs)
 	pool, err := r.newDB(ctx, name)
 	if err != nil {
-		return 0, err
+		return nil, "", nil, err
 	}
-	defer func() {
+	return pool, name, func() {
 		pool.Close()
 		_ = r.admin(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	}()
-	conn, err := pool.Acquire(ctx)
+	}, nil
+}
+
+// pgTool runs a client program of the cluster's build against the cluster.
+func (r *runner) pgTool(ctx context.Context, name string, args ...string) error {
+	args = append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(r.cluster.Port()), "-U", "postgres"}, args...)
+	if name == "pg_dump" {
+		args[len(args)-1] = "--dbname=" + args[len(args)-1]
+	}
+	out, err := exec.CommandContext(ctx, filepath.Join(r.cluster.Bindir(), name), args...).CombinedOutput()
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("%s: %w\n%s", name, err, out)
 	}
-	defer conn.Release()
-	start := time.Now()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	for _, t := range courseTables {
-		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(dump[t.name]), "COPY "+t.name+" FROM STDIN"); err != nil {
-			return 0, fmt.Errorf("%s: %w", t.name, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+	return nil
 }
 
 // pgbench replays the export's own statements — its reads in their snapshot

@@ -52,7 +52,10 @@ type SizeResult struct {
 	ExportService            time.Duration
 	ExportGRPC, ExportREST   time.Duration
 	CopyOut, CopyIn          time.Duration
-	PeakApply, PeakAnalyze   int64 // bytes above idle RSS
+	PGRestore, PGDump        time.Duration
+	PeakApply, PeakAnalyze   int64 // bytes above idle RSS, over gRPC
+	PeakApplyREST            int64
+	PeakAnalyzeREST          int64
 	PeakExportGRPC, PeakREST int64
 }
 

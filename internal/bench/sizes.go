@@ -3,6 +3,7 @@ package bench
 // One course size: apply, analysis and export over gRPC and REST, beside the database baselines.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -22,7 +23,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		return nil, fmt.Errorf("unknown size %q", size)
 	}
 	res := &SizeResult{Size: size}
-	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn []time.Duration
+	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
 	var lastCourse string
 	for rep := range r.reps(size) {
 		pid := r.server.Process.Pid
@@ -85,11 +86,11 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 			return nil, fmt.Errorf("COPY out: %w", err)
 		}
 		copyOut = append(copyOut, dOut)
-		dIn, err := r.copyIn(ctx, dump)
+		b, err := r.baselines(ctx, dump)
 		if err != nil {
-			return nil, fmt.Errorf("COPY in: %w", err)
+			return nil, fmt.Errorf("baselines: %w", err)
 		}
-		copyIn = append(copyIn, dIn)
+		copyIn, pgRestore, pgDump = append(copyIn, b.CopyIn), append(pgRestore, b.PGRestore), append(pgDump, b.PGDump)
 	}
 	// Memory: each operation once more, each on a fresh server. The apply imports
 	// new content, so that it creates everything, as the timed ones did.
@@ -103,6 +104,16 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	if res.PeakApply, err = r.peakOnFreshServer(ctx, func() error { _, err := r.apply(ctx, file); return err }); err != nil {
 		return nil, err
 	}
+	if res.PeakAnalyzeREST, err = r.peakOnFreshServer(ctx, func() error { return r.restImport(ctx, "analyze", file) }); err != nil {
+		return nil, err
+	}
+	restFile, err := coursefile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+998)))
+	if err != nil {
+		return nil, err
+	}
+	if res.PeakApplyREST, err = r.peakOnFreshServer(ctx, func() error { return r.restImport(ctx, "apply", restFile) }); err != nil {
+		return nil, err
+	}
 	if res.PeakExportGRPC, err = r.peakOnFreshServer(ctx, func() error { return r.grpcExport(ctx, lastCourse) }); err != nil {
 		return nil, err
 	}
@@ -111,6 +122,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	}
 	res.Apply, res.Analyze, res.ExportService = median(apply), median(analyze), median(exportSvc)
 	res.ExportGRPC, res.ExportREST, res.CopyOut, res.CopyIn = median(exportGRPC), median(exportREST), median(copyOut), median(copyIn)
+	res.PGRestore, res.PGDump = median(pgRestore), median(pgDump)
 	return res, nil
 }
 
@@ -121,6 +133,30 @@ func (r *runner) analyze(ctx context.Context, file []byte) error {
 
 func (r *runner) apply(ctx context.Context, file []byte) (*contentv1.ApplyImportResponse, error) {
 	return r.client.ApplyImport(r.authed(ctx), &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file}})
+}
+
+// restImport posts the file to /gestor/import/analyze or /apply, as the
+// managers' page does.
+func (r *runner) restImport(ctx context.Context, op string, file []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.httpURL+"/gestor/import/"+op, bytes.NewReader(file))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("REST %s: %d %.300s", op, resp.StatusCode, body)
+	}
+	return nil
 }
 
 func (r *runner) grpcExport(ctx context.Context, courseID string) error {

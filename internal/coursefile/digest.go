@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
@@ -14,14 +16,71 @@ import (
 // file's formatVersion and course. Whitespace, key order, unknown fields, the export
 // time and the source do not change it: two files with the same content have the
 // same digest.
+//
+// The encoding is hashed as it is produced, one module, competency, bank
+// question and FAQ entry at a time, never held whole: the bytes are those of
+// proto.Marshal of the whole (fields in number order, each repeated element
+// length-prefixed), which a test holds it to.
 func Digest(file *contentv1.CourseExport) (string, error) {
-	canonical, err := proto.MarshalOptions{Deterministic: true}.Marshal(&contentv1.CourseExport{
-		FormatVersion: file.GetFormatVersion(),
-		Course:        file.GetCourse(),
-	})
-	if err != nil {
-		return "", fmt.Errorf("digest: %w", err)
+	h := sha256.New()
+	var buf []byte
+	if v := file.GetFormatVersion(); v != 0 {
+		buf = protowire.AppendTag(buf, 1, protowire.VarintType)
+		buf = protowire.AppendVarint(buf, uint64(int64(v)))
 	}
-	sum := sha256.Sum256(canonical)
-	return hex.EncodeToString(sum[:]), nil
+	if c := file.GetCourse(); c != nil {
+		buf = protowire.AppendTag(buf, 4, protowire.BytesType)
+		buf = protowire.AppendVarint(buf, uint64(deterministic.Size(c)))
+		h.Write(buf)
+		if err := hashCourse(h, c); err != nil {
+			return "", fmt.Errorf("digest: %w", err)
+		}
+	} else {
+		h.Write(buf)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+var deterministic = proto.MarshalOptions{Deterministic: true}
+
+// hashCourse writes the encoding of c: its own scalar fields (1 to 4), then
+// the elements of its lists, in field order.
+func hashCourse(h hash.Hash, c *contentv1.Course) error {
+	scalars, err := deterministic.Marshal(&contentv1.Course{Id: c.GetId(), Title: c.GetTitle(), Description: c.GetDescription(), Status: c.GetStatus()})
+	if err != nil {
+		return err
+	}
+	h.Write(scalars)
+	var buf []byte
+	element := func(num protowire.Number, m proto.Message) error {
+		var err error
+		buf = protowire.AppendTag(buf[:0], num, protowire.BytesType)
+		buf = protowire.AppendVarint(buf, uint64(deterministic.Size(m)))
+		if buf, err = deterministic.MarshalAppend(buf, m); err != nil {
+			return err
+		}
+		h.Write(buf)
+		return nil
+	}
+	for _, m := range c.GetModules() {
+		if err := element(5, m); err != nil {
+			return err
+		}
+	}
+	for _, m := range c.GetCompetencies() {
+		if err := element(6, m); err != nil {
+			return err
+		}
+	}
+	for _, m := range c.GetQuestionBank() {
+		if err := element(7, m); err != nil {
+			return err
+		}
+	}
+	for _, m := range c.GetFaq() {
+		if err := element(8, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
