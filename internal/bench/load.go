@@ -5,19 +5,12 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/educacao-continuada/content-transfer/internal/auth"
-	"github.com/educacao-continuada/content-transfer/internal/coursefile"
-	"github.com/educacao-continuada/content-transfer/internal/coursegen"
-	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
-	"github.com/educacao-continuada/content-transfer/internal/store"
 )
 
 // LoadOptions shape RunLoad.
@@ -53,32 +46,13 @@ func RunLoad(ctx context.Context, opt LoadOptions) (*LoadReport, error) {
 		return nil, err
 	}
 	defer pool.Close()
-	course, err := demo.Course()
+	fx, err := load.NewFixture(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.New(pool).SeedCourse(ctx, course); err != nil {
-		return nil, err
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, err
-	}
-	key := hex.EncodeToString(secret)
-	lo := load.Options{Clients: opt.Clients, Duration: opt.Duration, Seed: 1, Files: [][]byte{demo.File}}
-	if lo.Token, err = auth.SignHS256([]byte(key), auth.Principal{Subject: "load", Email: "carga@empresa.com.br", Role: "gestor"},
-		"app_metadata.role", "authenticated", 24*time.Hour, time.Now()); err != nil {
-		return nil, err
-	}
-	for seed := range uint64(3) {
-		raw, err := coursefile.Marshal(coursegen.Generate(coursegen.S, seed+1))
-		if err != nil {
-			return nil, err
-		}
-		lo.Files = append(lo.Files, raw)
-	}
+	lo := load.Options{Clients: opt.Clients, Duration: opt.Duration, Seed: 1, Files: fx.Files, Token: fx.Token}
 	for range opt.Replicas {
-		rep, err := load.StartReplica(ctx, opt.Contentd, "DATABASE_URL="+cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+key,
+		rep, err := load.StartReplica(ctx, opt.Contentd, "DATABASE_URL="+cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+fx.Secret,
 			"DB_MAX_CONNS="+strconv.Itoa(opt.DBConns))
 		if err != nil {
 			return nil, err

@@ -51,36 +51,31 @@ func hashCourse(h hash.Hash, c *contentv1.Course) error {
 		return err
 	}
 	h.Write(scalars)
-	var buf []byte
-	element := func(num protowire.Number, m proto.Message) error {
-		var err error
-		buf = protowire.AppendTag(buf[:0], num, protowire.BytesType)
-		buf = protowire.AppendVarint(buf, uint64(deterministic.Size(m)))
-		if buf, err = deterministic.MarshalAppend(buf, m); err != nil {
-			return err
+	e := &elementHasher{h: h}
+	hashList(e, 5, c.GetModules())
+	hashList(e, 6, c.GetCompetencies())
+	hashList(e, 7, c.GetQuestionBank())
+	hashList(e, 8, c.GetFaq())
+	return e.err
+}
+
+// elementHasher writes length-prefixed elements of a list field, reusing one
+// buffer; the first error stops it.
+type elementHasher struct {
+	h   hash.Hash
+	buf []byte
+	err error
+}
+
+func hashList[M proto.Message](e *elementHasher, num protowire.Number, list []M) {
+	for _, m := range list {
+		if e.err != nil {
+			return
 		}
-		h.Write(buf)
-		return nil
-	}
-	for _, m := range c.GetModules() {
-		if err := element(5, m); err != nil {
-			return err
-		}
-	}
-	for _, m := range c.GetCompetencies() {
-		if err := element(6, m); err != nil {
-			return err
-		}
-	}
-	for _, m := range c.GetQuestionBank() {
-		if err := element(7, m); err != nil {
-			return err
-		}
-	}
-	for _, m := range c.GetFaq() {
-		if err := element(8, m); err != nil {
-			return err
+		e.buf = protowire.AppendTag(e.buf[:0], num, protowire.BytesType)
+		e.buf = protowire.AppendVarint(e.buf, uint64(deterministic.Size(m)))
+		if e.buf, e.err = deterministic.MarshalAppend(e.buf, m); e.err == nil {
+			e.h.Write(e.buf)
 		}
 	}
-	return nil
 }

@@ -2,21 +2,14 @@ package load_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/educacao-continuada/content-transfer/internal/auth"
-	"github.com/educacao-continuada/content-transfer/internal/coursefile"
-	"github.com/educacao-continuada/content-transfer/internal/coursegen"
-	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
-	"github.com/educacao-continuada/content-transfer/internal/store"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -33,33 +26,13 @@ func TestTwoReplicasUnderMixedLoad(t *testing.T) {
 	}
 	url := pgtest.NewDBURL(t)
 	pool := pgtest.Open(t, url)
-	course, err := demo.Course()
+	fx, err := load.NewFixture(ctx, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.New(pool).SeedCourse(ctx, course); err != nil {
-		t.Fatal(err)
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		t.Fatal(err)
-	}
-	key := hex.EncodeToString(secret)
-	token, err := auth.SignHS256([]byte(key), auth.Principal{Subject: "load", Email: "carga@empresa.com.br", Role: "gestor"},
-		"app_metadata.role", "authenticated", time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := load.Options{Token: token, Clients: 32, Duration: 5 * time.Second, Seed: 1, Files: [][]byte{demo.File}}
-	for seed := range uint64(3) {
-		raw, err := coursefile.Marshal(coursegen.Generate(coursegen.S, seed+1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		opt.Files = append(opt.Files, raw)
-	}
+	opt := load.Options{Token: fx.Token, Clients: 32, Duration: 5 * time.Second, Seed: 1, Files: fx.Files}
 	for range 2 {
-		r, err := load.StartReplica(ctx, bin, append([]string{"DATABASE_URL=" + url, "SUPABASE_JWT_SECRET=" + key, "DB_MAX_CONNS=8"}, pgtest.PoolerEnv()...)...)
+		r, err := load.StartReplica(ctx, bin, append([]string{"DATABASE_URL=" + url, "SUPABASE_JWT_SECRET=" + fx.Secret, "DB_MAX_CONNS=8"}, pgtest.PoolerEnv()...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
