@@ -20,8 +20,7 @@ import (
 type Fixture struct {
 	Secret, Token string
 	// Files are the demo course and three generated S courses (about 0.5 MiB
-	// each); the generated ones share competencies, so first applies race to
-	// create them.
+	// each), each with competencies of its own.
 	Files [][]byte
 }
 

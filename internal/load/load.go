@@ -33,8 +33,8 @@ type Options struct {
 	// Clients call concurrently, for Duration.
 	Clients  int
 	Duration time.Duration
-	// Files are the course files applied and analysed. Files that share
-	// competencies make concurrent applies race to create them.
+	// Files are the course files applied and analysed, each many times:
+	// concurrent first applies of a file race to create its competencies.
 	Files [][]byte
 	// Seed makes the mix of calls repeatable.
 	Seed uint64
