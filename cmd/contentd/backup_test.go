@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -212,48 +210,12 @@ func TestServeRunsScheduledBackups(t *testing.T) {
 	bin := buildBinary(t)
 	src, srcPool := seededDB(t, bin)
 	dest := filepath.Join(t.TempDir(), "backups")
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+src, "SUPABASE_JWT_SECRET="+jwtSecret,
-		"GRPC_ADDR=127.0.0.1:0", "HTTP_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=5s",
+	srv := startServe(t, bin, "DATABASE_URL="+src,
 		"BACKUP_SCHEDULE=*/2 * * * * *", "BACKUP_DEST="+dest, "BACKUP_KEEP=2", "BACKUP_TZ=America/Sao_Paulo")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var raw bytes.Buffer
-	lines := make(chan map[string]any, 1000)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			raw.Write(append(sc.Bytes(), '\n'))
-			var entry map[string]any
-			if json.Unmarshal(sc.Bytes(), &entry) == nil {
-				lines <- entry
-			}
-		}
-	}()
-	var httpAddr string
-	done := 0
-	timeout := time.After(30 * time.Second)
-	for done < 3 {
-		select {
-		case entry, ok := <-lines:
-			if !ok {
-				t.Fatalf("serve ended:\n%s", raw.String())
-			}
-			switch entry["msg"] {
-			case "serving":
-				httpAddr, _ = entry["http"].(string)
-			case "backup done":
-				done++
-			}
-		case <-timeout:
-			t.Fatalf("no three scheduled backups in 30 s:\n%s", raw.String())
-		}
+	deadline := time.Now().Add(30 * time.Second) // three scheduled backups
+	httpAddr, _ := srv.waitUntil("serving", deadline)["http"].(string)
+	for range 3 {
+		srv.waitUntil("backup done", deadline)
 	}
 	resp, err := http.Get("http://" + httpAddr + "/readyz")
 	if err != nil {
@@ -270,13 +232,8 @@ func TestServeRunsScheduledBackups(t *testing.T) {
 	if err != nil || ready.Backups.Schedule != "*/2 * * * * *" || ready.Backups.LastRun.Trigger != "SCHEDULE" {
 		t.Errorf("readyz: %+v, %v", ready, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	for range lines {
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("serve exited with %v after SIGTERM\n%s", err, raw.String())
+	if err := srv.stop(); err != nil {
+		t.Fatalf("serve exited with %v after SIGTERM\n%s", err, srv.log())
 	}
 	if kept, _ := filepath.Glob(filepath.Join(dest, "*.dump")); len(kept) != 2 {
 		t.Errorf("BACKUP_KEEP=2 kept %v", kept)
@@ -285,7 +242,7 @@ func TestServeRunsScheduledBackups(t *testing.T) {
 	if err := srcPool.QueryRow(context.Background(), `SELECT count(*) FROM backup_runs WHERE trigger = 'SCHEDULE' AND status <> 'RUNNING'`).Scan(&runs); err != nil || runs < 3 {
 		t.Errorf("%d scheduled runs recorded (%v)", runs, err)
 	}
-	if strings.Contains(raw.String(), secret) {
+	if strings.Contains(srv.log(), secret) {
 		t.Errorf("serve logged the database password")
 	}
 }

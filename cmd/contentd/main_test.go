@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -87,48 +85,8 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	}
 	token = strings.TrimSpace(token)
 
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+pooled, "SUPABASE_JWT_SECRET="+jwtSecret,
-		"GRPC_ADDR=127.0.0.1:0", "HTTP_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=5s")
-	cmd.Env = append(cmd.Env, pgtest.PoolerEnv()...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan map[string]any, 100)
-	var raw bytes.Buffer
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			raw.Write(append(sc.Bytes(), '\n'))
-			var entry map[string]any
-			if json.Unmarshal(sc.Bytes(), &entry) == nil {
-				lines <- entry
-			}
-		}
-	}()
-	waitFor := func(msg string) map[string]any {
-		t.Helper()
-		timeout := time.After(20 * time.Second)
-		for {
-			select {
-			case entry, ok := <-lines:
-				if !ok {
-					t.Fatalf("contentd ended before logging %q:\n%s", msg, raw.String())
-				}
-				if entry["msg"] == msg {
-					return entry
-				}
-			case <-timeout:
-				t.Fatalf("no %q log line", msg)
-			}
-		}
-	}
-	serving := waitFor("serving")
+	srv := startServe(t, bin, append([]string{"DATABASE_URL=" + pooled}, pgtest.PoolerEnv()...)...)
+	serving := srv.waitFor("serving")
 	httpAddr, _ := serving["http"].(string)
 	for auth, want := range map[string]int{"": http.StatusUnauthorized, "Bearer " + token: http.StatusOK} {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+httpAddr+"/gestor/courses", nil)
@@ -169,20 +127,18 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if code := <-applied; code != http.StatusOK {
 		t.Errorf("the apply in flight at SIGTERM ended with %d, want 200", code)
 	}
-	waitFor("stopped")
-	for range lines { // drain to EOF so Wait can finish
+	srv.waitFor("stopped")
+	if err := srv.wait(); err != nil {
+		t.Fatalf("contentd serve exited with %v after SIGTERM, want 0\n%s", err, srv.log())
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("contentd serve exited with %v after SIGTERM, want 0\n%s", err, raw.String())
-	}
-	if strings.Contains(raw.String(), secret) || strings.Contains(raw.String(), jwtSecret) || strings.Contains(raw.String(), token) {
-		t.Errorf("serve logged a secret or a token:\n%s", raw.String())
+	if out := srv.log(); strings.Contains(out, secret) || strings.Contains(out, jwtSecret) || strings.Contains(out, token) {
+		t.Errorf("serve logged a secret or a token:\n%s", out)
 	}
 }
 

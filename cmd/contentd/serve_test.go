@@ -68,10 +68,16 @@ func (s *served) log() string {
 	return s.raw.String()
 }
 
-// waitFor waits for a log line with the message and returns it.
+// waitFor waits up to 20 s for the next log line with the message and returns it.
 func (s *served) waitFor(msg string) map[string]any {
 	s.t.Helper()
-	timeout := time.After(30 * time.Second)
+	return s.waitUntil(msg, time.Now().Add(20*time.Second))
+}
+
+// waitUntil waits until deadline for the next log line with the message.
+func (s *served) waitUntil(msg string, deadline time.Time) map[string]any {
+	s.t.Helper()
+	timeout := time.After(time.Until(deadline))
 	for {
 		select {
 		case entry, ok := <-s.lines:
@@ -92,6 +98,11 @@ func (s *served) stop() error {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}
+	return s.wait()
+}
+
+// wait waits for the process to end and returns its exit error.
+func (s *served) wait() error {
 	for range s.lines { // drain to EOF so Wait can finish
 	}
 	return s.cmd.Wait()
