@@ -6,14 +6,12 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +21,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
 	"github.com/educacao-continuada/content-transfer/internal/store"
@@ -102,21 +101,19 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 }
 
 type runner struct {
-	opt      Options
-	cluster  *pgcluster.Cluster
-	log      *slog.Logger
-	pool     *pgxpool.Pool
-	svc      *transfer.Service
-	server   *exec.Cmd
-	httpURL  string
-	conn     *grpc.ClientConn
-	client   contentv1.ContentTransferServiceClient
-	token    string
-	sCourse  string
-	copyDBs  int
-	workDir  string
-	serverIO bytes.Buffer
-	secret   string
+	opt     Options
+	cluster *pgcluster.Cluster
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	svc     *transfer.Service
+	server  *load.Replica
+	conn    *grpc.ClientConn
+	client  contentv1.ContentTransferServiceClient
+	token   string
+	sCourse string
+	copyDBs int
+	workDir string
+	secret  string
 }
 
 const benchDB = "bench"

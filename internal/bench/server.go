@@ -5,10 +5,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -17,31 +14,21 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/load"
 )
 
 // startServer starts contentd serve on free ports and connects to it.
 func (r *runner) startServer(ctx context.Context) error {
-	grpcAddr, httpAddr, err := twoFreeAddrs()
-	if err != nil {
-		return err
-	}
-	r.serverIO.Reset()
-	r.server = exec.Command(r.opt.Contentd, "serve")
-	r.server.Env = append(os.Environ(),
+	var err error
+	r.server, err = load.StartReplica(ctx, r.opt.Contentd,
 		"DATABASE_URL="+r.cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+r.secret,
-		"GRPC_ADDR="+grpcAddr, "HTTP_ADDR="+httpAddr, "LOG_LEVEL=warn",
 		"MAX_REQUEST_BYTES="+strconv.Itoa(maxRequest), "IMPORT_TIMEOUT=30m", "RPC_TIMEOUT=30m",
 		"DB_MAX_CONNS=20",
 	)
-	r.server.Stdout, r.server.Stderr = &r.serverIO, &r.serverIO
-	if err := r.server.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", r.opt.Contentd, err)
+	if err != nil {
+		return err
 	}
-	r.httpURL = "http://" + httpAddr
-	if err := waitReady(ctx, r.httpURL+"/readyz"); err != nil {
-		return fmt.Errorf("%w\n%s", err, r.serverIO.String())
-	}
-	r.conn, err = grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	r.conn, err = grpc.NewClient(r.server.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
 	if err != nil {
 		return err
@@ -54,9 +41,8 @@ func (r *runner) stopServer() {
 	if r.conn != nil {
 		r.conn.Close()
 	}
-	if r.server != nil && r.server.Process != nil {
-		_ = r.server.Process.Signal(os.Interrupt)
-		_ = r.server.Wait()
+	if r.server != nil {
+		_ = r.server.Stop()
 	}
 }
 
@@ -68,7 +54,7 @@ func (r *runner) peakOnFreshServer(ctx context.Context, fn func() error) (int64,
 	if err := r.startServer(ctx); err != nil {
 		return 0, err
 	}
-	_, peak, err := measure(r.server.Process.Pid, fn)
+	_, peak, err := measure(r.server.Pid(), fn)
 	return peak, err
 }
 
@@ -111,37 +97,4 @@ func procStatus(pid int, field string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s not in /proc/%d/status", field, pid)
-}
-
-func waitReady(ctx context.Context, url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil); err == nil {
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return nil
-				}
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("contentd did not become ready at %s", url)
-}
-
-func twoFreeAddrs() (string, string, error) {
-	var addrs []string
-	var ls []net.Listener
-	for range 2 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", "", err
-		}
-		ls = append(ls, l)
-		addrs = append(addrs, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return addrs[0], addrs[1], nil
 }

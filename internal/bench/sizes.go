@@ -26,7 +26,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
 	var lastCourse string
 	for rep := range r.reps(size) {
-		pid := r.server.Process.Pid
+		pid := r.server.Pid()
 		// Each repetition of each size imports new content (competency codes carry
 		// the seed), so that every apply creates everything and does the same work.
 		seed := uint64(1000*(1+strings.Index("SML", size)) + rep + 1)
@@ -138,7 +138,7 @@ func (r *runner) apply(ctx context.Context, file []byte) (*contentv1.ApplyImport
 // restImport posts the file to /gestor/import/analyze or /apply, as the
 // managers' page does.
 func (r *runner) restImport(ctx context.Context, op string, file []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.httpURL+"/gestor/import/"+op, bytes.NewReader(file))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.server.URL+"/gestor/import/"+op, bytes.NewReader(file))
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (r *runner) grpcExport(ctx context.Context, courseID string) error {
 }
 
 func (r *runner) restExport(ctx context.Context, courseID string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.httpURL+"/gestor/export/course/"+courseID, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.server.URL+"/gestor/export/course/"+courseID, nil)
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,10 @@ import (
 
 // Replica is a `contentd serve` process on loopback ports.
 type Replica struct {
-	// URL is the base URL of its REST gateway.
-	URL string
-	cmd *exec.Cmd
-	out syncBuffer
+	// URL is the base URL of its REST gateway; GRPCAddr is its gRPC address.
+	URL, GRPCAddr string
+	cmd           *exec.Cmd
+	out           syncBuffer
 }
 
 // StartReplica starts `contentd serve` from the binary with env added to ours
@@ -29,7 +29,7 @@ func StartReplica(ctx context.Context, bin string, env ...string) (*Replica, err
 	if err != nil {
 		return nil, err
 	}
-	r := &Replica{URL: "http://" + httpAddr, cmd: exec.Command(bin, "serve")}
+	r := &Replica{URL: "http://" + httpAddr, GRPCAddr: grpcAddr, cmd: exec.Command(bin, "serve")}
 	r.cmd.Env = append(append(os.Environ(), "GRPC_ADDR="+grpcAddr, "HTTP_ADDR="+httpAddr, "LOG_LEVEL=warn"), env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
 	if err := r.cmd.Start(); err != nil {
@@ -60,6 +60,9 @@ func (r *Replica) Stop() error {
 	}
 	return r.cmd.Wait()
 }
+
+// Pid is the process's id.
+func (r *Replica) Pid() int { return r.cmd.Process.Pid }
 
 // Output is what the process wrote.
 func (r *Replica) Output() string { return r.out.String() }
