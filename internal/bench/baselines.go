@@ -25,6 +25,7 @@ import (
 // from set_config, since COPY takes no parameters.
 var courseTables = []struct{ name, rows string }{
 	{"import_batches", `SELECT * FROM import_batches WHERE id = current_setting('bench.batch')::uuid`},
+	{"import_batch_result_parts", `SELECT * FROM import_batch_result_parts WHERE batch_id = current_setting('bench.batch')::uuid`},
 	{"courses", `SELECT * FROM courses WHERE id = current_setting('bench.course')::uuid`},
 	{"modules", `SELECT * FROM modules WHERE course_id = current_setting('bench.course')::uuid`},
 	{"lessons", `SELECT l.* FROM lessons l JOIN modules m ON m.id = l.module_id WHERE m.course_id = current_setting('bench.course')::uuid`},

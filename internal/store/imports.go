@@ -73,8 +73,10 @@ func (t *importTx) BatchByKey(ctx context.Context, key string) (*transfer.Import
 		counts, result []byte
 	)
 	err := t.tx.QueryRow(ctx, `
-SELECT id::text, created_at, actor_id, actor_email, file_digest, counts, coalesce(course_id::text, ''), coalesce(result, ''::bytea)
-FROM import_batches WHERE idempotency_key = $1`, key).
+SELECT b.id::text, b.created_at, b.actor_id, b.actor_email, b.file_digest, b.counts, coalesce(b.course_id::text, ''),
+       coalesce(b.result, ''::bytea) || coalesce((SELECT string_agg(p.part, ''::bytea ORDER BY p.seq)
+                                                  FROM import_batch_result_parts p WHERE p.batch_id = b.id), ''::bytea)
+FROM import_batches b WHERE b.idempotency_key = $1`, key).
 		Scan(&id, &b.CreatedAt, &b.Actor.ID, &email, &b.Digest, &counts, &courseID, &result)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -157,7 +159,19 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 	if err != nil {
 		return fmt.Errorf("create batch: %w", err)
 	}
-	return nil
+	if b.ResultParts == nil {
+		return nil
+	}
+	seq := int32(0)
+	parts := func(yield func([]any) bool) {
+		for part := range b.ResultParts {
+			seq++
+			if !yield([]any{pgtype.UUID{Bytes: b.ID, Valid: true}, seq, part}) {
+				return
+			}
+		}
+	}
+	return copyRows(ctx, t.tx, "import_batch_result_parts", []string{"batch_id", "seq", "part"}, parts)
 }
 
 func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error {

@@ -11,9 +11,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
@@ -122,5 +125,46 @@ func TestWithoutKeyEveryApplyIsANewDraft(t *testing.T) {
 	// The competencies of the first import are reused by the second.
 	if c := second.GetReport().GetCounts(); c.GetCompetenciesReused() != 3 || c.GetCompetenciesCreated() != 0 {
 		t.Errorf("second import counts = %v", c)
+	}
+}
+
+// The replay record of a large id map is written in parts and read back whole;
+// a record written whole, before the parts existed, is replayed as well.
+func TestReplayOfALargeIdMap(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	svc := newService(pool)
+	file, err := coursefile.Marshal(coursegen.Generate(coursegen.M, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := svc.ApplyImport(context.Background(), raw(file), "chave-m", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := pgtest.Count(t, pool, `SELECT count(*) FROM import_batch_result_parts`)
+	if want := int64(len(first.GetIdMap())+2047) / 2048; parts != want || parts < 2 {
+		t.Fatalf("%d parts for an id map of %d entries, want %d (and more than one)", parts, len(first.GetIdMap()), want)
+	}
+	again, err := svc.ApplyImport(context.Background(), raw(file), "chave-m", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(first, again, protocmp.Transform()); diff != "" {
+		t.Errorf("the replay differs (-first +again):\n%s", diff)
+	}
+
+	whole, err := proto.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, pool, `DELETE FROM import_batch_result_parts`)
+	pgtest.Exec(t, pool, `UPDATE import_batches SET result = $1`, whole)
+	again, err = svc.ApplyImport(context.Background(), raw(file), "chave-m", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(first, again, protocmp.Transform()); diff != "" {
+		t.Errorf("the replay of a whole record differs (-first +again):\n%s", diff)
 	}
 }

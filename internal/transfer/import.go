@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,7 +71,12 @@ type ImportBatch struct {
 	CourseID       uuid.UUID
 	// SourceEnvironment and SourceCourseID say where the file came from.
 	SourceEnvironment, SourceCourseID string
-	Result                            []byte // the ApplyImportResponse (binary protobuf), replayed for the same key
+	// Result is the ApplyImportResponse (binary protobuf) replayed for the same
+	// key. When writing, it is the first part, and ResultParts the others, made
+	// one at a time as they are written; read back, Result is all of them
+	// concatenated, which protobuf reads as the whole response.
+	Result      []byte
+	ResultParts iter.Seq[[]byte]
 }
 
 // ExistingCompetency is a competency already in the database.
@@ -290,17 +297,19 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	if err != nil {
 		return err
 	}
-	result, err := proto.Marshal(resp)
+	result, err := proto.Marshal(&contentv1.ApplyImportResponse{
+		CourseId: resp.GetCourseId(), ImportBatchId: resp.GetImportBatchId(), Report: resp.GetReport()})
 	if err != nil {
 		return err
 	}
+	var marshalErr error
 	courseID := uuid.MustParse(p.course.GetId())
 	if err := tx.CreateBatch(ctx, &ImportBatch{
 		ID: p.batchID, Actor: actor, Digest: digest, Counts: counts,
-		IdempotencyKey: key, CourseID: courseID, Result: result,
+		IdempotencyKey: key, CourseID: courseID, Result: result, ResultParts: idMapParts(resp.GetIdMap(), &marshalErr),
 		SourceEnvironment: ic.sourceEnv, SourceCourseID: ic.sourceID,
-	}); err != nil {
-		return err
+	}); err != nil || marshalErr != nil {
+		return errors.Join(marshalErr, err)
 	}
 	if err := tx.WriteCourse(ctx, p.course, p.batchID, ic.externalIDs); err != nil {
 		return err
@@ -309,6 +318,27 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 		Actor: actor, Action: ActionApplyImport, TargetType: "course", TargetID: courseID.String(), Outcome: "OK",
 		Details: map[string]any{"importBatchId": p.batchID.String(), "digest": digest, "sourceCourseId": ic.sourceID},
 	})
+}
+
+// idMapPartLen is how many id map entries one part of the replay record holds
+// (about 200 KiB).
+const idMapPartLen = 2048
+
+// idMapParts marshals idMap as ApplyImportResponse messages of idMapPartLen
+// entries each, one at a time; a marshalling error ends the parts and is set in *err.
+func idMapParts(idMap []*contentv1.IdMapping, err *error) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for part := range slices.Chunk(idMap, idMapPartLen) {
+			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: part})
+			if e != nil {
+				*err = e
+				return
+			}
+			if !yield(b) {
+				return
+			}
+		}
+	}
 }
 
 // replay returns the stored result of an earlier apply with the same key, or a
