@@ -1,6 +1,7 @@
 package coursefile_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
@@ -25,6 +26,20 @@ func BenchmarkDecode(b *testing.B) {
 		var f coursefile.Findings
 		if coursefile.Decode(raw, &f) == nil {
 			b.Fatal(f.Errors())
+		}
+	}
+}
+
+// BenchmarkStream decodes the file as it is read, with its temporary copy.
+func BenchmarkStream(b *testing.B) {
+	raw := benchFile(b)
+	dir := b.TempDir()
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		file, _, err := coursefile.Stream(bytes.NewReader(raw), dir)
+		if err != nil || file == nil {
+			b.Fatal(err)
 		}
 	}
 }

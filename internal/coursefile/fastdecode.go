@@ -1,6 +1,8 @@
 package coursefile
 
 import (
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,30 +23,107 @@ import (
 // It accepts a strict subset of what protojson accepts, and gives the same
 // message for it (a property test holds it to protojson); for anything else —
 // an unknown or repeated field, a wrong type, a number written as 1e2 or "7",
-// an enum by number, an odd escape — it gives up (ok false) and Decode takes
-// the complete path, which finds every problem with its JSON path.
+// an enum by number, an odd escape, bytes that are not UTF-8 — it gives up (ok
+// false) and Decode takes the complete path, which finds every problem with its
+// JSON path.
 func fastDecode(raw []byte) (file *contentv1.CourseExport, ok bool) {
-	d := fastDecoder{raw: raw}
-	file = &contentv1.CourseExport{}
+	d := fastDecoder{buf: raw, eof: true}
+	return d.file()
+}
+
+// fastDecoder reads JSON from buf[pos:], refilled from r when r is set: tokens
+// look ahead through at, and only the bytes before pos are dropped when more
+// are read, so a token's offsets stay relative to pos while it is decoded.
+type fastDecoder struct {
+	buf []byte
+	pos int
+	r   io.Reader
+	eof bool
+	// err is the reader's error other than io.EOF: the file was not read whole.
+	err error
+	// read is called with every chunk read from r, as it is read.
+	read func([]byte)
+}
+
+// readChunk is how much a decoder reading from r asks of it at a time.
+const readChunk = 64 << 10
+
+// file decodes the whole input as a CourseExport.
+func (d *fastDecoder) file() (*contentv1.CourseExport, bool) {
+	d.skipBOM()
+	file := &contentv1.CourseExport{}
 	seen, ok := d.object(file.ProtoReflect())
 	if !ok || !seen["formatVersion"] || file.GetCourse() == nil {
 		return nil, false
 	}
 	d.space()
-	if d.pos != len(d.raw) {
+	if _, more := d.at(0); more {
 		return nil, false
 	}
 	return file, true
 }
 
-type fastDecoder struct {
-	raw []byte
-	pos int
+// skipBOM skips a UTF-8 byte order mark at the start (Notepad and Excel write one).
+func (d *fastDecoder) skipBOM() {
+	for i, b := range utf8BOM {
+		if c, ok := d.at(i); !ok || c != b {
+			return
+		}
+	}
+	d.pos += len(utf8BOM)
+}
+
+// at returns the byte i after pos, reading more when needed; false at the end
+// of the input (or when it could not be read).
+func (d *fastDecoder) at(i int) (byte, bool) {
+	for d.pos+i >= len(d.buf) {
+		if !d.fill() {
+			return 0, false
+		}
+	}
+	return d.buf[d.pos+i], true
+}
+
+// fill reads the next chunk of r after what is left from pos, which it moves to
+// the start of buf; it says whether anything was read.
+func (d *fastDecoder) fill() bool {
+	if d.eof {
+		return false
+	}
+	if d.pos > 0 {
+		n := copy(d.buf, d.buf[d.pos:])
+		d.buf, d.pos = d.buf[:n], 0
+	}
+	if cap(d.buf)-len(d.buf) < readChunk {
+		d.buf = slices.Grow(d.buf, max(readChunk, len(d.buf)))
+	}
+	for {
+		n, err := d.r.Read(d.buf[len(d.buf):cap(d.buf)])
+		chunk := d.buf[len(d.buf) : len(d.buf)+n]
+		d.buf = d.buf[:len(d.buf)+n]
+		if n > 0 && d.read != nil {
+			d.read(chunk)
+		}
+		switch {
+		case err == io.EOF:
+			d.eof = true
+			return n > 0
+		case err != nil:
+			d.eof, d.err = true, err
+			return false
+		case n > 0:
+			return true
+		}
+	}
 }
 
 func (d *fastDecoder) space() {
-	for d.pos < len(d.raw) {
-		switch d.raw[d.pos] {
+	for {
+		c, ok := d.at(0)
+		if !ok {
+			return
+		}
+		switch c {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
 		default:
@@ -56,7 +135,7 @@ func (d *fastDecoder) space() {
 // consume skips white space and then c; it says whether c was there.
 func (d *fastDecoder) consume(c byte) bool {
 	d.space()
-	if d.pos < len(d.raw) && d.raw[d.pos] == c {
+	if b, ok := d.at(0); ok && b == c {
 		d.pos++
 		return true
 	}
@@ -75,12 +154,15 @@ func (d *fastDecoder) object(m protoreflect.Message) (map[string]bool, bool) {
 	}
 	for {
 		key, ok := d.string()
-		if !ok || !d.consume(':') {
+		if !ok {
 			return nil, false
 		}
-		fd := fields.ByJSONName(key)
+		fd := fields.ByJSONName(key) // before the next read, which can overwrite key
 		if fd == nil {
 			fd = fields.ByTextName(key)
+		}
+		if !d.consume(':') {
+			return nil, false
 		}
 		if fd == nil || seen[fd.JSONName()] {
 			return nil, false // unknown or repeated: the complete path reports it
@@ -192,14 +274,15 @@ func (d *fastDecoder) null() bool { return d.literal("null") }
 // literal consumes word (true, false, null) if it comes next.
 func (d *fastDecoder) literal(word string) bool {
 	d.space()
-	end := d.pos + len(word)
-	if end > len(d.raw) || string(d.raw[d.pos:end]) != word {
+	for i := range len(word) {
+		if c, ok := d.at(i); !ok || c != word[i] {
+			return false
+		}
+	}
+	if c, ok := d.at(len(word)); ok && isWordByte(c) {
 		return false
 	}
-	if end < len(d.raw) && isWordByte(d.raw[end]) {
-		return false
-	}
-	d.pos = end
+	d.pos += len(word)
 	return true
 }
 
@@ -211,71 +294,85 @@ func isWordByte(c byte) bool {
 // no fraction, no exponent.
 func (d *fastDecoder) int32() (int32, bool) {
 	d.space()
-	start := d.pos
-	if d.pos < len(d.raw) && d.raw[d.pos] == '-' {
-		d.pos++
+	n := 0
+	if c, ok := d.at(0); ok && c == '-' {
+		n++
 	}
-	digits := d.pos
-	for d.pos < len(d.raw) && d.raw[d.pos] >= '0' && d.raw[d.pos] <= '9' {
-		d.pos++
+	digits := n
+	for {
+		c, ok := d.at(n)
+		if !ok || c < '0' || c > '9' {
+			break
+		}
+		n++
 	}
-	n := d.pos - digits
-	if n == 0 || n > 10 || n > 1 && d.raw[digits] == '0' {
+	count := n - digits
+	if count == 0 || count > 10 || count > 1 && d.buf[d.pos+digits] == '0' {
 		return 0, false
 	}
-	if d.pos < len(d.raw) && (d.raw[d.pos] == '.' || d.raw[d.pos] == 'e' || d.raw[d.pos] == 'E' || isWordByte(d.raw[d.pos])) {
+	if c, ok := d.at(n); ok && (c == '.' || c == 'e' || c == 'E' || isWordByte(c)) {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(d.raw[start:d.pos]), 10, 32)
+	v, err := strconv.ParseInt(string(d.buf[d.pos:d.pos+n]), 10, 32)
+	d.pos += n
 	return int32(v), err == nil
 }
 
-// string decodes a JSON string. One without escapes points into raw (a value
-// kept beyond the decoding is cloned); one with escapes is unescaped into new
-// memory. Control characters and \u escapes of surrogates are left to the
-// complete path; raw is valid UTF-8 (Decode checks it first).
+// string decodes a JSON string. One without escapes points into buf, valid
+// until the next read (a value kept beyond that is cloned); one with escapes is
+// unescaped into new memory. Control characters, \u escapes of surrogates and
+// bytes that are not UTF-8 are left to the complete path.
 func (d *fastDecoder) string() (string, bool) {
 	if !d.consume('"') {
 		return "", false
 	}
-	start := d.pos
-	for i := start; i < len(d.raw); i++ {
-		switch c := d.raw[i]; {
+	for i := 0; ; i++ {
+		c, ok := d.at(i)
+		switch {
+		case !ok:
+			return "", false
 		case c == '"':
-			d.pos = i + 1
-			if i == start {
+			s := d.buf[d.pos : d.pos+i]
+			if !utf8.Valid(s) {
+				return "", false
+			}
+			d.pos += i + 1
+			if i == 0 {
 				return "", true
 			}
-			return unsafe.String(&d.raw[start], i-start), true
+			return unsafe.String(&s[0], len(s)), true
 		case c == '\\':
-			return d.escaped(start)
+			return d.escaped(i)
 		case c < ' ':
 			return "", false
 		}
 	}
-	return "", false
 }
 
-// escaped decodes a string with escapes that starts at start.
-func (d *fastDecoder) escaped(start int) (string, bool) {
-	out := make([]byte, 0, 64)
-	for i := start; i < len(d.raw); {
-		c := d.raw[i]
+// escaped decodes the string at pos whose first escape is at i.
+func (d *fastDecoder) escaped(i int) (string, bool) {
+	out := append(make([]byte, 0, i+64), d.buf[d.pos:d.pos+i]...)
+	for {
+		c, ok := d.at(i)
 		switch {
-		case c == '"':
-			d.pos = i + 1
-			return string(out), true
-		case c < ' ':
+		case !ok, c < ' ':
 			return "", false
+		case c == '"':
+			d.pos += i + 1
+			if !utf8.Valid(out) {
+				return "", false
+			}
+			return string(out), true
 		case c != '\\':
-			out = append(out, c)
+			out = append(out, d.buf[d.pos+i])
 			i++
 			continue
 		}
-		if i+1 >= len(d.raw) {
+		e, ok := d.at(i + 1)
+		if !ok {
 			return "", false
 		}
-		switch e := d.raw[i+1]; e {
+		switch e {
 		case '"', '\\', '/':
 			out = append(out, e)
 		case 'b':
@@ -289,10 +386,10 @@ func (d *fastDecoder) escaped(start int) (string, bool) {
 		case 't':
 			out = append(out, '\t')
 		case 'u':
-			if i+6 > len(d.raw) {
+			if _, ok := d.at(i + 5); !ok {
 				return "", false
 			}
-			r, err := strconv.ParseUint(string(d.raw[i+2:i+6]), 16, 16)
+			r, err := strconv.ParseUint(string(d.buf[d.pos+i+2:d.pos+i+6]), 16, 16)
 			if err != nil || utf16.IsSurrogate(rune(r)) {
 				return "", false
 			}
@@ -304,7 +401,6 @@ func (d *fastDecoder) escaped(start int) (string, bool) {
 		}
 		i += 2
 	}
-	return "", false
 }
 
 // timestamp parses the RFC 3339 form protojson writes: UTC, "Z", up to nine

@@ -79,6 +79,7 @@ func TestFastDecodeIsProtojsonOnGeneratedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, v := range variants {
+				sameStreamed(t, fmt.Sprintf("shape %d seed %d %s", i, seed, name), v(bytes.Clone(raw)))
 				if !sameAsProtojson(t, fmt.Sprintf("shape %d seed %d %s", i, seed, name), v(bytes.Clone(raw))) {
 					t.Errorf("shape %d seed %d %s: the fast path gave up on a plain file", i, seed, name)
 				}
@@ -110,6 +111,7 @@ func TestFastDecodeGivesUpWhereTheCompletePathMustSpeak(t *testing.T) {
 		if name == "trailing data" {
 			raw = append(raw, []byte(" {}")...)
 		}
+		sameStreamed(t, name, raw)
 		if sameAsProtojson(t, name, raw) {
 			t.Errorf("%s: the fast path accepted it", name)
 		}
@@ -131,6 +133,7 @@ func FuzzFastDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"formatVersion": 1, "course": {"title": "\u00e9\n", "modules": [{"position": -0}]}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		sameStreamed(t, "fuzz", raw)
 		sameAsProtojson(t, "fuzz", raw)
 	})
 }
@@ -149,6 +152,9 @@ func TestFastDecodeOnRandomEdits(t *testing.T) {
 		raw := bytes.Clone(base)
 		for range 1 + rng.IntN(3) {
 			raw[rng.IntN(len(raw))] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if i%5 == 0 { // streamed too, for a fifth of them: reading in small chunks is slower
+			sameStreamed(t, fmt.Sprintf("edit %d", i), raw)
 		}
 		sameAsProtojson(t, fmt.Sprintf("edit %d", i), raw)
 	}

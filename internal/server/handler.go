@@ -52,7 +52,7 @@ func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.Expor
 }
 
 func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {
-	in := transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()}
+	in := transfer.ImportInput{Body: fileBody(ctx), Raw: req.GetFileJson(), File: req.GetFile()}
 	req.Source = nil // so that the file's bytes can be collected once parsed
 	report, err := h.svc.AnalyzeImport(ctx, in)
 	if err != nil {
@@ -62,7 +62,7 @@ func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.Anal
 }
 
 func (h *contentTransfer) ApplyImport(ctx context.Context, req *contentv1.ApplyImportRequest) (*contentv1.ApplyImportResponse, error) {
-	in := transfer.ImportInput{Raw: req.GetFileJson(), File: req.GetFile()}
+	in := transfer.ImportInput{Body: fileBody(ctx), Raw: req.GetFileJson(), File: req.GetFile()}
 	req.Source = nil // so that the file's bytes can be collected once parsed
 	return h.svc.ApplyImport(ctx, in, req.GetIdempotencyKey(), req.GetExpectedDigest())
 }

@@ -16,10 +16,11 @@ import (
 )
 
 // importRoutes serve POST /gestor/import/analyze and /apply. The request body is
-// the exported file exactly; it is read, bounded, as bytes and passed as
-// file_json, so that the analysis sees the JSON itself: syntax errors with line
-// and column, unknown fields. (The generated handlers would parse it first and
-// lose both.) The call still goes through the interceptor chain.
+// the exported file exactly. It reaches the service unparsed, as a reader in the
+// call's context (see withFileBody), so that the analysis sees the JSON itself
+// (syntax errors with line and column, unknown fields; the generated handlers
+// would parse it first and lose both) and parses it as it arrives, never holding
+// it whole. The call still goes through the interceptor chain.
 type importRoutes struct {
 	mux      *runtime.ServeMux
 	srv      *intercepted
@@ -43,54 +44,82 @@ func (rt *importRoutes) register() error {
 
 func (rt *importRoutes) analyze(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	rt.serve(w, r, contentv1.ContentTransferService_AnalyzeImport_FullMethodName, analyzePattern,
-		func(ctx context.Context, raw []byte) (proto.Message, error) {
-			return rt.srv.AnalyzeImport(ctx, &contentv1.AnalyzeImportRequest{
-				Source: &contentv1.AnalyzeImportRequest_FileJson{FileJson: raw},
-			})
+		func(ctx context.Context) (proto.Message, error) {
+			return rt.srv.AnalyzeImport(ctx, &contentv1.AnalyzeImportRequest{})
 		})
 }
 
 func (rt *importRoutes) apply(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	rt.serve(w, r, contentv1.ContentTransferService_ApplyImport_FullMethodName, applyPattern,
-		func(ctx context.Context, raw []byte) (proto.Message, error) {
+		func(ctx context.Context) (proto.Message, error) {
 			return rt.srv.ApplyImport(ctx, &contentv1.ApplyImportRequest{
-				Source:         &contentv1.ApplyImportRequest_FileJson{FileJson: raw},
 				IdempotencyKey: r.Header.Get("Idempotency-Key"),
 				ExpectedDigest: r.Header.Get("If-Match"),
 			})
 		})
 }
 
-type rawCall func(ctx context.Context, raw []byte) (proto.Message, error)
-
-func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pattern string, call rawCall) {
-	raw, err := rt.readBody(w, r)
-	if err != nil {
+func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pattern string, call func(ctx context.Context) (proto.Message, error)) {
+	if err := rt.checkBody(r); err != nil {
 		_, outbound := runtime.MarshalerForRequest(rt.mux, r)
 		runtime.HTTPError(r.Context(), rt.mux, outbound, w, r, err)
 		return
 	}
-	serveCall(rt.mux, w, r, method, pattern, func(ctx context.Context) (proto.Message, error) { return call(ctx, raw) })
+	body := &requestBody{r: http.MaxBytesReader(w, r.Body, int64(rt.maxBytes)), maxBytes: rt.maxBytes}
+	serveCall(rt.mux, w, r, method, pattern, func(ctx context.Context) (proto.Message, error) {
+		resp, err := call(withFileBody(ctx, body))
+		// A call refused before the file was read (no token, say) is answered
+		// once the upload is over, as when the body was read first: a browser
+		// still sending it would see the connection reset, not the answer.
+		_, _ = io.Copy(io.Discard, body)
+		return resp, err
+	})
 }
 
-// readBody reads the file, bounded, once its type is one the routes take.
-func (rt *importRoutes) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// checkBody refuses, before anything is read, a body of a type the routes do
+// not take or declared larger than the limit.
+func (rt *importRoutes) checkBody(r *http.Request) error {
 	if err := checkContentType(r); err != nil {
-		return nil, err
+		return err
 	}
 	if r.ContentLength > int64(rt.maxBytes) {
-		return nil, tooLarge(rt.maxBytes)
+		return tooLarge(rt.maxBytes)
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(rt.maxBytes)))
+	return nil
+}
+
+// requestBody is an import's body, bounded, whose read errors are the
+// caller's: too large, or cut off.
+type requestBody struct {
+	r        io.Reader
+	maxBytes int
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
 	var tooBig *http.MaxBytesError
 	switch {
+	case err == nil, err == io.EOF:
+		return n, err
 	case errors.As(err, &tooBig):
-		return nil, tooLarge(rt.maxBytes)
-	case err != nil:
-		return nil, fault.New(fault.ErrInvalidArgument, "BODY_UNREADABLE", "",
-			"Não foi possível ler o corpo da requisição; envie o arquivo novamente.")
+		return n, tooLarge(b.maxBytes)
 	}
-	return raw, nil
+	return n, fault.New(fault.ErrInvalidArgument, "BODY_UNREADABLE", "",
+		"Não foi possível ler o corpo da requisição; envie o arquivo novamente.")
+}
+
+// fileBodyKey is the context key of an import's body, sent by the REST routes
+// in the call's context: a request message can only carry the file whole.
+type fileBodyKey struct{}
+
+func withFileBody(ctx context.Context, body io.Reader) context.Context {
+	return context.WithValue(ctx, fileBodyKey{}, body)
+}
+
+// fileBody is the body of an import sent over REST, or nil.
+func fileBody(ctx context.Context) io.Reader {
+	body, _ := ctx.Value(fileBodyKey{}).(io.Reader)
+	return body
 }
 
 // checkContentType accepts a body sent as JSON, as text or as raw bytes, and what

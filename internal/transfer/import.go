@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"slices"
 	"time"
@@ -93,10 +94,14 @@ type ExistingBankQuestion struct {
 	Text         string
 }
 
-// ImportInput is a file to analyse or apply: the JSON bytes (Raw) or a parsed
-// message. A message is consumed: the import rewrites its ids and positions in
-// place rather than copy what can be a very large course.
+// ImportInput is a file to analyse or apply: the JSON as it arrives (Body),
+// the JSON bytes (Raw) or a parsed message. A body is read as it is parsed (see
+// coursefile.Stream); its read errors end the import as they are, so the
+// transport gives them their meaning. A message is consumed: the import
+// rewrites its ids and positions in place rather than copy what can be a very
+// large course.
 type ImportInput struct {
+	Body io.Reader
 	Raw  []byte
 	File *contentv1.CourseExport
 }
@@ -106,8 +111,8 @@ type ImportInput struct {
 // that is rolled back. A file that cannot be parsed at all is an InvalidArgument
 // error carrying the report.
 func (s *Service) AnalyzeImport(ctx context.Context, in ImportInput) (report *contentv1.ImportReport, err error) {
-	bytes := in.fileBytes()
-	defer func() { s.cfg.Observer.Imported(OperationAnalyze, outcome(err, report), bytes, 0) }()
+	in = in.counted()
+	defer func() { s.cfg.Observer.Imported(OperationAnalyze, outcome(err, report), in.fileBytes(), 0) }()
 	res, err := s.runImport(ctx, in, importOptions{dryRun: true})
 	entry := &audit.Entry{Action: ActionAnalyzeImport, TargetType: "file", Details: map[string]any{}}
 	if res != nil {
@@ -128,9 +133,10 @@ const maxIdempotencyKeyLen = 200
 // nothing at all. With an idempotency key, a repeat returns the first result. With
 // an expected digest, a file whose digest differs is refused.
 func (s *Service) ApplyImport(ctx context.Context, in ImportInput, idempotencyKey, expectedDigest string) (resp *contentv1.ApplyImportResponse, err error) {
-	bytes := in.fileBytes()
+	in = in.counted()
 	var res *importResult
 	defer func() {
+		bytes := in.fileBytes()
 		switch {
 		case err == nil && res.replayed:
 			s.cfg.Observer.Imported(OperationApply, OutcomeReplayed, bytes, 0)
@@ -188,7 +194,18 @@ type importResult struct {
 func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptions) (*importResult, error) {
 	var static coursefile.Findings
 	file := in.File
-	if in.Raw != nil || file == nil {
+	if in.Body != nil {
+		var err error
+		file, in.Raw, err = coursefile.Stream(&limitedReader{r: in.Body, left: int64(s.cfg.MaxFileBytes)}, "")
+		if errors.Is(err, errFileTooLarge) {
+			return nil, fault.New(fault.ErrTooLarge, "FILE_TOO_LARGE", "",
+				fmt.Sprintf("O arquivo passa do limite de %s.", humanBytes(s.cfg.MaxFileBytes)))
+		}
+		if err != nil {
+			return nil, err // the transport's
+		}
+	}
+	if file == nil {
 		if len(in.Raw) > s.cfg.MaxFileBytes {
 			return nil, fault.New(fault.ErrTooLarge, "FILE_TOO_LARGE", "",
 				fmt.Sprintf("O arquivo tem %s; o limite é %s.", humanBytes(len(in.Raw)), humanBytes(s.cfg.MaxFileBytes)))

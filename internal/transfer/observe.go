@@ -46,6 +46,9 @@ func outcome(err error, report *contentv1.ImportReport) string {
 
 // fileBytes is the size of an import's file as received.
 func (in ImportInput) fileBytes() int {
+	if c, ok := in.Body.(*countingReader); ok {
+		return int(c.n)
+	}
 	if in.Raw != nil {
 		return len(in.Raw)
 	}
