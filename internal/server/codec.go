@@ -1,6 +1,12 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
@@ -11,64 +17,189 @@ import (
 )
 
 // fileCodec is the gRPC proto codec, except that an import request's file_json
-// (a whole course file, up to MaxRequestBytes) is not copied out of the received
-// message: the handler gets a slice of one buffer materialised for it alone,
-// where proto.Unmarshal would copy the bytes once more.
+// (a whole course file, up to MaxRequestBytes) is neither copied nor put in the
+// message: it stays in the buffers it arrived in, and the call reads it from
+// there as it parses it (the same reader the REST routes give, see
+// withFileBody), each buffer going back to gRPC's pool as soon as it is read.
+// So the file is never whole twice, nor whole beside its parsed form.
 type fileCodec struct {
 	encoding.CodecV2 // the stock proto codec, for everything else
+	bodies           *fileBodies
 }
 
-func newFileCodec() fileCodec {
-	return fileCodec{CodecV2: encoding.GetCodecV2(proto.Name)}
+func newFileCodec(bodies *fileBodies) fileCodec {
+	return fileCodec{CodecV2: encoding.GetCodecV2(proto.Name), bodies: bodies}
 }
 
 func (c fileCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	switch m := v.(type) {
 	case *contentv1.AnalyzeImportRequest:
-		return unmarshalWithFile(data.Materialize(), m, 2, func(b []byte) {
-			m.Source = &contentv1.AnalyzeImportRequest_FileJson{FileJson: b}
-		})
+		return c.unmarshalWithFile(data, m, 2, func() { m.Source = nil })
 	case *contentv1.ApplyImportRequest:
-		return unmarshalWithFile(data.Materialize(), m, 4, func(b []byte) {
-			m.Source = &contentv1.ApplyImportRequest_FileJson{FileJson: b}
-		})
+		return c.unmarshalWithFile(data, m, 4, func() { m.Source = nil })
 	}
 	return c.CodecV2.Unmarshal(data, v)
 }
 
-// unmarshalWithFile decodes b into m, except the bytes field fileField, whose
-// value (a slice of b) is given to setFile. Proto semantics hold: when the file
-// field and another member of its oneof (field 1, the typed file) both appear,
-// the last one wins.
-func unmarshalWithFile(b []byte, m protov2.Message, fileField protowire.Number, setFile func([]byte)) error {
-	var rest, file []byte
-	fileLast := false
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+// unmarshalWithFile decodes data into m, except the bytes field fileField,
+// whose value is kept as a view of data's buffers for the call (see fileBodies).
+// Proto semantics hold: when the file field and another member of its oneof
+// (field 1, the typed file) both appear, the last one wins: clearSource drops
+// the typed one when the file comes last.
+func (c fileCodec) unmarshalWithFile(data mem.BufferSlice, m protov2.Message, fileField protowire.Number, clearSource func()) (err error) {
+	r := data.Reader()
+	defer r.Close()
+	var rest []byte
+	var file mem.BufferSlice // the last file field's bytes
+	fileLast := false        // the file field is the last member of the oneof on the wire
+	defer func() {
+		if err != nil {
+			file.Free()
 		}
-		size := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if size < 0 {
-			return protowire.ParseError(size)
+	}()
+	total := data.Len()
+	for r.Remaining() > 0 {
+		tag, err := copyVarint(r, nil)
+		if err != nil {
+			return err
 		}
-		switch {
-		case num == fileField && typ == protowire.BytesType:
-			file, _ = protowire.ConsumeBytes(b[n:])
-			fileLast = true
-		default:
-			if num == 1 {
-				fileLast = false
+		num, typ := protowire.DecodeTag(tag)
+		if num == fileField && typ == protowire.BytesType {
+			n, err := copyVarint(r, nil)
+			if err != nil {
+				return err
 			}
-			rest = append(rest, b[:n+size]...)
+			if n > uint64(r.Remaining()) {
+				return io.ErrUnexpectedEOF
+			}
+			file.Free()
+			file, fileLast = sliceOf(data, total-r.Remaining(), int(n)), true
+			if _, err := r.Discard(int(n)); err != nil {
+				return err
+			}
+			continue
 		}
-		b = b[n+size:]
+		if num == 1 {
+			file.Free()
+			file, fileLast = nil, false
+		}
+		rest = protowire.AppendTag(rest, num, typ)
+		if rest, err = copyFieldValue(r, typ, rest); err != nil {
+			return err
+		}
 	}
 	if err := protov2.Unmarshal(rest, m); err != nil {
 		return err
 	}
 	if fileLast {
-		setFile(file)
+		clearSource()
+		c.bodies.put(m, file)
 	}
 	return nil
+}
+
+// copyVarint reads a varint from r, appending its bytes to dst when dst is not nil.
+func copyVarint(r *mem.Reader, dst *[]byte) (uint64, error) {
+	var v uint64
+	for shift := uint(0); shift < 64; shift += 7 {
+		b, err := r.ReadByte()
+		if err != nil {
+			return 0, io.ErrUnexpectedEOF
+		}
+		if dst != nil {
+			*dst = append(*dst, b)
+		}
+		v |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return v, nil
+		}
+	}
+	return 0, errors.New("proto: varint overflow")
+}
+
+// copyFieldValue appends to rest the value of a field of wire type typ read from r.
+func copyFieldValue(r *mem.Reader, typ protowire.Type, rest []byte) ([]byte, error) {
+	n := 0
+	switch typ {
+	case protowire.VarintType:
+		_, err := copyVarint(r, &rest)
+		return rest, err
+	case protowire.Fixed32Type:
+		n = 4
+	case protowire.Fixed64Type:
+		n = 8
+	case protowire.BytesType:
+		size, err := copyVarint(r, &rest)
+		if err != nil {
+			return nil, err
+		}
+		if size > uint64(r.Remaining()) {
+			return nil, io.ErrUnexpectedEOF
+		}
+		n = int(size)
+	default:
+		return nil, errors.New("proto: groups are not accepted in an import request")
+	}
+	if n > r.Remaining() {
+		return nil, io.ErrUnexpectedEOF
+	}
+	start := len(rest)
+	rest = append(rest, make([]byte, n)...)
+	_, err := io.ReadFull(r, rest[start:])
+	return rest, err
+}
+
+// sliceOf is a view of n bytes of s from off, holding its own references.
+func sliceOf(s mem.BufferSlice, off, n int) mem.BufferSlice {
+	var out mem.BufferSlice
+	for _, b := range s {
+		if n == 0 {
+			break
+		}
+		size := b.Len()
+		if off >= size {
+			off -= size
+			continue
+		}
+		end := min(size, off+n)
+		out = append(out, b.Slice(off, end))
+		n -= end - off
+		off = 0
+	}
+	return out
+}
+
+// fileBodies hands the file of a decoded import request from the codec to its
+// call: a request message cannot hold a reader, so the codec files it under the
+// message, and the first interceptor of the gRPC server takes it from there into
+// the call's context and frees what is left of it when the call ends.
+type fileBodies struct {
+	byRequest sync.Map // protov2.Message → mem.BufferSlice
+}
+
+func (b *fileBodies) put(m protov2.Message, file mem.BufferSlice) {
+	b.byRequest.Store(m, file)
+}
+
+// take returns the file decoded for req, as a reader that frees each buffer as
+// it reads it, or nil.
+func (b *fileBodies) take(req any) *mem.Reader {
+	v, ok := b.byRequest.LoadAndDelete(req)
+	if !ok {
+		return nil
+	}
+	file := v.(mem.BufferSlice) // empty for an empty file
+	r := file.Reader()
+	file.Free() // the reader holds its own references
+	return r
+}
+
+// interceptor puts an import request's file into the call's context.
+func (b *fileBodies) interceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	r := b.take(req)
+	if r == nil {
+		return handler(ctx, req)
+	}
+	defer r.Close()
+	return handler(withFileBody(ctx, r), req)
 }

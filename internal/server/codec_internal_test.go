@@ -1,6 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"io"
+	"slices"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/mem"
@@ -22,7 +26,7 @@ func TestFileCodecDecodesAsProtoDoes(t *testing.T) {
 		&contentv1.AnalyzeImportRequest{Source: &contentv1.AnalyzeImportRequest_File{File: typed}},
 		&contentv1.ExportCourseRequest{CourseId: "x"},
 	}
-	codec := newFileCodec()
+	codec := newFileCodec(&fileBodies{})
 	for _, want := range cases {
 		wire, err := proto.Marshal(want)
 		if err != nil {
@@ -32,6 +36,7 @@ func TestFileCodecDecodesAsProtoDoes(t *testing.T) {
 		if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, got); err != nil {
 			t.Fatal(err)
 		}
+		withBody(t, codec, got)
 		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
@@ -46,11 +51,86 @@ func TestFileCodecDecodesAsProtoDoes(t *testing.T) {
 	if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(both)}, &got); err != nil {
 		t.Fatal(err)
 	}
+	withBody(t, codec, &got)
 	if diff := cmp.Diff(&want, &got, protocmp.Transform()); diff != "" {
 		t.Errorf("oneof order (-proto +codec):\n%s", diff)
 	}
 	if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer([]byte{0x22, 0x05, 'a'})}, &got); err == nil {
 		t.Error("a truncated message was accepted")
+	}
+}
+
+// withBody puts the file the codec kept for m back into m, as proto would have.
+func withBody(t *testing.T, codec fileCodec, m proto.Message) {
+	t.Helper()
+	r := codec.bodies.take(m)
+	if r == nil {
+		return
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch m := m.(type) {
+	case *contentv1.AnalyzeImportRequest:
+		m.Source = &contentv1.AnalyzeImportRequest_FileJson{FileJson: b}
+	case *contentv1.ApplyImportRequest:
+		m.Source = &contentv1.ApplyImportRequest_FileJson{FileJson: b}
+	}
+}
+
+// countingPool counts the buffers given back to it.
+type countingPool struct {
+	mem.BufferPool
+	put atomic.Int64
+}
+
+func (p *countingPool) Put(b *[]byte) { p.put.Add(1) }
+
+// The file stays in the buffers it arrived in, each freed once the call has
+// read it; what the call does not read is freed when the reader is closed.
+func TestFileCodecFreesTheFileAsItIsRead(t *testing.T) {
+	file := bytes.Repeat([]byte("0123456789abcdef"), 16384) // 256 KiB
+	wire := mustMarshal(t, &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file},
+		IdempotencyKey: "chave", ExpectedDigest: "d"})
+	const frame = 4096 // pooled: over gRPC's 1 KiB threshold
+	pool := &countingPool{BufferPool: mem.DefaultBufferPool()}
+	var data mem.BufferSlice
+	for chunk := range slices.Chunk(wire, frame) {
+		b := make([]byte, len(chunk), frame)
+		copy(b, chunk)
+		data = append(data, mem.NewBuffer(&b, pool))
+	}
+	codec := newFileCodec(&fileBodies{})
+	var req contentv1.ApplyImportRequest
+	if err := codec.Unmarshal(data, &req); err != nil {
+		t.Fatal(err)
+	}
+	data.Free() // as gRPC does once the codec returns
+	if req.GetIdempotencyKey() != "chave" || req.GetExpectedDigest() != "d" || req.GetSource() != nil {
+		t.Fatalf("decoded %v", &req)
+	}
+	if n := pool.put.Load(); n > 1 {
+		t.Fatalf("%d buffers freed before the file was read, want at most the header's", n)
+	}
+	r := codec.bodies.take(&req)
+	half := make([]byte, len(file)/2)
+	if _, err := io.ReadFull(r, half); err != nil {
+		t.Fatal(err)
+	}
+	if n, all := pool.put.Load(), int64(len(data)); n < all/2-2 || n > all/2+2 {
+		t.Errorf("%d of %d buffers freed with half the file read", n, all)
+	}
+	_ = r.Close()
+	if n, all := pool.put.Load(), int64(len(data)); n != all {
+		t.Errorf("%d of %d buffers freed once the reader is closed", n, all)
+	}
+	if !bytes.Equal(half, file[:len(half)]) {
+		t.Error("the file read is not the file sent")
+	}
+	if codec.bodies.take(&req) != nil {
+		t.Error("the file was handed out twice")
 	}
 }
 

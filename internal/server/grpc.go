@@ -42,10 +42,13 @@ func unaryChain(authn *auth.Authenticator, log *slog.Logger, cfg Config) []grpc.
 // interceptor chain, plus health and reflection.
 func newGRPCServer(impl contentv1.ContentTransferServiceServer, backups contentv1.BackupServiceServer,
 	chain []grpc.UnaryServerInterceptor, authn *auth.Authenticator, healthSrv *health.Server, cfg Config) *grpc.Server {
+	bodies := &fileBodies{}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcEnvelopeBytes),
-		grpc.ForceServerCodecV2(newFileCodec()),
-		grpc.ChainUnaryInterceptor(chain...),
+		grpc.ForceServerCodecV2(newFileCodec(bodies)),
+		// The files the codec keeps for import calls enter the chain first, so
+		// that every call frees what its file holds, even one the chain refuses.
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{bodies.interceptor}, chain...)...),
 		grpc.ChainStreamInterceptor(authStreamInterceptor(authn)),
 		// Stop, at the end of a shutdown's grace period, waits for the
 		// cancelled calls to roll back and return.
