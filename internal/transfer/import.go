@@ -185,8 +185,11 @@ type importOptions struct {
 }
 
 type importResult struct {
-	report   *contentv1.ImportReport
+	report *contentv1.ImportReport
+	// response has no id map while the transaction runs: idMap is it, compact,
+	// until the course is written (see idMapEntry).
 	response *contentv1.ApplyImportResponse
+	idMap    idMap
 	// replayed: the response is the stored one of an earlier apply with the same key.
 	replayed bool
 }
@@ -255,6 +258,11 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 	case err != nil:
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	// The course is written and no longer referenced: the id map's messages are
+	// made now, in the memory it leaves.
+	if res := a.result; !opt.dryRun && res.response != nil && res.idMap != nil {
+		res.response.IdMap, res.idMap = res.idMap.messages(), nil
+	}
 	return a.result, nil
 }
 
@@ -300,9 +308,8 @@ func (s *Service) importAttempt(ctx context.Context, tx ImportTx, file *contentv
 	report.Ok = true
 	report.Counts = p.counts
 	report.Errors, report.Warnings = f.Errors(), f.Warnings()
-	res.response = &contentv1.ApplyImportResponse{
-		CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report, IdMap: p.idMap,
-	}
+	res.response = &contentv1.ApplyImportResponse{CourseId: p.course.GetId(), ImportBatchId: p.batchID.String(), Report: report}
+	res.idMap = p.idMap
 	err = s.write(ctx, tx, prepared, p, res.response, digest, opt.key)
 	return &ImportAttempt{Commit: !opt.dryRun, result: res}, err
 }
@@ -314,8 +321,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	if err != nil {
 		return err
 	}
-	result, err := proto.Marshal(&contentv1.ApplyImportResponse{
-		CourseId: resp.GetCourseId(), ImportBatchId: resp.GetImportBatchId(), Report: resp.GetReport()})
+	result, err := proto.Marshal(resp) // without its id map, which follows in parts
 	if err != nil {
 		return err
 	}
@@ -323,7 +329,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	courseID := uuid.MustParse(p.course.GetId())
 	if err := tx.CreateBatch(ctx, &ImportBatch{
 		ID: p.batchID, Actor: actor, Digest: digest, Counts: counts,
-		IdempotencyKey: key, CourseID: courseID, Result: result, ResultParts: idMapParts(resp.GetIdMap(), &marshalErr),
+		IdempotencyKey: key, CourseID: courseID, Result: result, ResultParts: idMapParts(p.idMap, &marshalErr),
 		SourceEnvironment: ic.sourceEnv, SourceCourseID: ic.sourceID,
 	}); err != nil || marshalErr != nil {
 		return errors.Join(marshalErr, err)
@@ -341,12 +347,12 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 // (about 200 KiB).
 const idMapPartLen = 2048
 
-// idMapParts marshals idMap as ApplyImportResponse messages of idMapPartLen
+// idMapParts marshals m as ApplyImportResponse messages of idMapPartLen
 // entries each, one at a time; a marshalling error ends the parts and is set in *err.
-func idMapParts(idMap []*contentv1.IdMapping, err *error) iter.Seq[[]byte] {
+func idMapParts(m idMap, err *error) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
-		for part := range slices.Chunk(idMap, idMapPartLen) {
-			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: part})
+		for part := range slices.Chunk(m, idMapPartLen) {
+			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: part.messages()})
 			if e != nil {
 				*err = e
 				return

@@ -14,19 +14,67 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 )
 
+// entityKind is the kind of an entity of the id map.
+type entityKind uint8
+
 // Entity kinds of the id map.
 const (
-	kindCourse       = "course"
-	kindModule       = "module"
-	kindLesson       = "lesson"
-	kindQuiz         = "quiz"
-	kindQuestion     = "question"
-	kindOption       = "option"
-	kindCompetency   = "competency"
-	kindBankQuestion = "bankQuestion"
-	kindBankOption   = "bankOption"
-	kindFAQ          = "faq"
+	kindCourse entityKind = iota
+	kindModule
+	kindLesson
+	kindQuiz
+	kindQuestion
+	kindOption
+	kindCompetency
+	kindBankQuestion
+	kindBankOption
+	kindFAQ
 )
+
+// kindNames are the kinds as the id map names them.
+var kindNames = [...]string{kindCourse: "course", kindModule: "module", kindLesson: "lesson", kindQuiz: "quiz",
+	kindQuestion: "question", kindOption: "option", kindCompetency: "competency", kindBankQuestion: "bankQuestion",
+	kindBankOption: "bankOption", kindFAQ: "faq"}
+
+// mappingReason says why an entity of the file was not created.
+type mappingReason uint8
+
+const (
+	reasonNone mappingReason = iota
+	reasonCompetencyExists
+	reasonBankQuestionExists
+	reasonBankOptionSkipped
+)
+
+var reasonTexts = [...]string{reasonNone: "",
+	reasonCompetencyExists:   "competência com o mesmo código já existe neste ambiente",
+	reasonBankQuestionExists: "a mesma questão já está no banco da competência",
+	reasonBankOptionSkipped:  "a questão desta opção já está no banco da competência"}
+
+// idMapEntry is one entry of the id map. An import of a large course has
+// hundreds of thousands, held while the course is written: they stay this
+// compact (40 bytes, the strings shared with the course) and become messages
+// only a part at a time (see idMap.messages).
+type idMapEntry struct {
+	fileID, id string
+	outcome    contentv1.IdMappingOutcome
+	kind       entityKind
+	reason     mappingReason
+}
+
+// idMap is the id map of an import, in the order of the response.
+type idMap []idMapEntry
+
+// messages is the id map as the response gives it.
+func (m idMap) messages() []*contentv1.IdMapping {
+	out := make([]*contentv1.IdMapping, len(m))
+	all := make([]contentv1.IdMapping, len(m)) // one allocation for all of them
+	for i, e := range m {
+		all[i] = contentv1.IdMapping{Kind: kindNames[e.kind], ExternalId: e.fileID, Id: e.id, Outcome: e.outcome, Reason: reasonTexts[e.reason]}
+		out[i] = &all[i]
+	}
+	return out
+}
 
 // importCourse is a (valid, position-normalised) course of a file made ready to
 // write. Every entity gets its new id once, in place, so that no copy of what can
@@ -41,7 +89,7 @@ type importCourse struct {
 	// externalIDs maps every new id to the entity's id in the file.
 	externalIDs map[string]string
 	// created lists, in file order, the entities that are always created.
-	created []*contentv1.IdMapping
+	created idMap
 	// competencies and bank are the file's competencies and bank questions, with
 	// new ids; links are the file's competency ids of each lesson (same order as
 	// lessons), bankCompetency the file's competency id of each bank question, and
@@ -58,7 +106,8 @@ type importCourse struct {
 // prepareImport gives every entity of c a new id, in place, and records where
 // each came from. The course becomes a DRAFT.
 func prepareImport(c *contentv1.Course) *importCourse {
-	ic := &importCourse{course: c, sourceID: c.GetId(), externalIDs: map[string]string{}, counts: &contentv1.ImportCounts{}}
+	ic := &importCourse{course: c, sourceID: c.GetId(), externalIDs: make(map[string]string, courseRows(c)), // rows bound the entities
+		counts: &contentv1.ImportCounts{}}
 	n := ic.counts
 	c.Id = ic.assign(kindCourse, c.GetId(), true)
 	c.Status = contentv1.CourseStatus_COURSE_STATUS_DRAFT
@@ -113,13 +162,11 @@ func (ic *importCourse) quizzes(qs []*contentv1.Quiz) {
 
 // assign returns a new id for an entity of the file; always-created entities go
 // into the id map at once.
-func (ic *importCourse) assign(kind, fileID string, alwaysCreated bool) string {
+func (ic *importCourse) assign(kind entityKind, fileID string, alwaysCreated bool) string {
 	id := uuid.NewString()
 	ic.externalIDs[id] = fileID
 	if alwaysCreated {
-		ic.created = append(ic.created, &contentv1.IdMapping{
-			Kind: kind, ExternalId: fileID, Id: id, Outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED,
-		})
+		ic.created = append(ic.created, idMapEntry{kind: kind, fileID: fileID, id: id, outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED})
 	}
 	return id
 }
@@ -128,7 +175,7 @@ func (ic *importCourse) assign(kind, fileID string, alwaysCreated bool) string {
 type importPlan struct {
 	batchID uuid.UUID
 	course  *contentv1.Course // Competencies and QuestionBank hold only what is created
-	idMap   []*contentv1.IdMapping
+	idMap   idMap
 	counts  *contentv1.ImportCounts
 }
 
@@ -139,7 +186,7 @@ type importPlan struct {
 func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Findings) (*importPlan, error) {
 	counts := proto.Clone(ic.counts).(*contentv1.ImportCounts)
 	p := &importPlan{batchID: uuid.New(), course: ic.course, counts: counts}
-	p.idMap = append(make([]*contentv1.IdMapping, 0, len(ic.created)+len(ic.competencies)+len(ic.bank)*5), ic.created...)
+	p.idMap = append(make(idMap, 0, len(ic.created)+len(ic.competencies)+len(ic.bank)*5), ic.created...)
 
 	codes := make([]string, 0, len(ic.competencies))
 	for _, c := range ic.competencies {
@@ -158,8 +205,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Fin
 		if e, ok := existing[c.GetCode()]; ok {
 			dbID[fileID] = e.ID
 			reusedIDs = append(reusedIDs, e.ID)
-			p.idMap = append(p.idMap, mapping(kindCompetency, fileID, e.ID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED,
-				"competência com o mesmo código já existe neste ambiente"))
+			p.idMap = append(p.idMap, mapping(kindCompetency, fileID, e.ID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonCompetencyExists))
 			counts.CompetenciesReused++
 			f.Warnf("COMPETENCY_REUSED", "course.competencies["+strconv.Itoa(i)+"].code",
 				"A competência %q já existe neste ambiente (nome atual: %q) e será reutilizada, não duplicada.", c.GetCode(), e.Name)
@@ -168,7 +214,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Fin
 		dbID[fileID] = c.GetId()
 		isNew[c.GetId()] = true
 		newComps = append(newComps, c)
-		p.idMap = append(p.idMap, mapping(kindCompetency, fileID, c.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, ""))
+		p.idMap = append(p.idMap, mapping(kindCompetency, fileID, c.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 		counts.CompetenciesCreated++
 	}
 	ic.course.Competencies = newComps
@@ -211,12 +257,10 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 		compID := dbID[ic.bankCompetency[i]]
 		fileID := ic.externalIDs[q.GetId()]
 		if existingID, ok := present[compID][normalizeText(q.GetText())]; ok {
-			p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED,
-				"a mesma questão já está no banco da competência"))
+			p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonBankQuestionExists))
 			n.BankQuestionsExisting++
 			for _, o := range q.GetOptions() {
-				p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED,
-					"a questão desta opção já está no banco da competência"))
+				p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED, reasonBankOptionSkipped))
 				n.BankOptionsSkipped++
 			}
 			continue
@@ -227,10 +271,10 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 			next[compID]++
 			q.Position = next[compID]
 		}
-		p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, q.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, ""))
+		p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, q.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 		n.BankQuestionsCreated++
 		for _, o := range q.GetOptions() {
-			p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, ""))
+			p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 			n.BankOptions++
 		}
 		created = append(created, q)
@@ -243,8 +287,8 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 	return nil
 }
 
-func mapping(kind, fileID, id string, outcome contentv1.IdMappingOutcome, reason string) *contentv1.IdMapping {
-	return &contentv1.IdMapping{Kind: kind, ExternalId: fileID, Id: id, Outcome: outcome, Reason: reason}
+func mapping(kind entityKind, fileID, id string, outcome contentv1.IdMappingOutcome, reason mappingReason) idMapEntry {
+	return idMapEntry{kind: kind, fileID: fileID, id: id, outcome: outcome, reason: reason}
 }
 
 // normalizeText is how bank questions are compared: lower case, whitespace runs
