@@ -1,6 +1,8 @@
 package coursefile
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"math/bits"
 	"strconv"
@@ -320,4 +322,39 @@ func (e *encoder) option(o *contentv1.Option) {
 	e.bool("correct", o.GetCorrect())
 	e.str("feedback", o.GetFeedback())
 	e.close('}')
+}
+
+// idMapTail is how the indented rendering of an ApplyImportResponse without id
+// map ends: the id map is its last field.
+const idMapTail = "  \"idMap\": []\n}\n"
+
+// marshalApplyResponse renders r as Marshal renders any message, its id map (a
+// large course's has hundreds of thousands of entries) written by the encoder
+// in one pass, after the rest rendered by protojson.
+func marshalApplyResponse(r *contentv1.ApplyImportResponse) ([]byte, error) {
+	head, err := Marshal(&contentv1.ApplyImportResponse{CourseId: r.GetCourseId(), ImportBatchId: r.GetImportBatchId(), Report: r.GetReport()})
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasSuffix(head, []byte(idMapTail)) {
+		return nil, errors.New("coursefile: the id map is not the last field of ApplyImportResponse")
+	}
+	const perEntry = 200 // an entry with its indentation, about
+	e := &encoder{buf: make([]byte, 0, len(head)+perEntry*len(r.GetIdMap())), depth: 1}
+	e.buf = append(e.buf, head[:len(head)-len(idMapTail)]...)
+	e.buf = append(e.buf, "  \"idMap\": "...)
+	e.open('[')
+	for _, m := range r.GetIdMap() {
+		e.element()
+		e.open('{')
+		e.str("kind", m.GetKind())
+		e.str("externalId", m.GetExternalId())
+		e.str("id", m.GetId())
+		e.enum("outcome", m.GetOutcome())
+		e.str("reason", m.GetReason())
+		e.close('}')
+	}
+	e.close(']')
+	e.buf = append(e.buf, "\n}\n"...)
+	return e.buf, e.err
 }

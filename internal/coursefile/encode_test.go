@@ -94,3 +94,31 @@ func TestEncoderRefusesInvalidUTF8(t *testing.T) {
 		t.Fatal("invalid UTF-8 was encoded")
 	}
 }
+
+// An apply's response is rendered as protojson and encoding/json would, its id
+// map by the encoder.
+func TestApplyResponseMatchesProtojson(t *testing.T) {
+	text := rapid.StringOf(rapid.RuneFrom([]rune("\x00\x1f\"\\/<>&\u2028\t\n é"), unicode.Latin))
+	rapid.Check(t, func(rt *rapid.T) {
+		resp := &contentv1.ApplyImportResponse{CourseId: text.Draw(rt, "course"), ImportBatchId: "b",
+			Report: &contentv1.ImportReport{Ok: true, Digest: "d", Counts: &contentv1.ImportCounts{Courses: 1},
+				Warnings: []*contentv1.Finding{{Code: "W", Path: "course.title", Message: text.Draw(rt, "warning")}}}}
+		for i := range rapid.IntRange(0, 5).Draw(rt, "entries") {
+			resp.IdMap = append(resp.IdMap, &contentv1.IdMapping{Kind: "option", ExternalId: text.Draw(rt, "external"), Id: strings.Repeat("a", i),
+				Outcome: contentv1.IdMappingOutcome(rapid.IntRange(0, 4).Draw(rt, "outcome")), Reason: text.Draw(rt, "reason")})
+		}
+		compact, err := coursefile.MarshalOptions.Marshal(resp)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, compact, "", "  "); err != nil {
+			rt.Fatal(err)
+		}
+		want.WriteByte('\n')
+		got, err := coursefile.Marshal(resp)
+		if err != nil || !bytes.Equal(got, want.Bytes()) {
+			rt.Fatalf("err %v\nwant %s\n got %s", err, want.Bytes(), got)
+		}
+	})
+}

@@ -33,6 +33,9 @@ func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
 		m.metrics.ExportSent(metrics.TransportREST, len(b))
 		return b, err
 	}
+	if resp, ok := v.(*contentv1.ApplyImportResponse); ok {
+		return coursefile.Marshal(resp) // its id map in one pass
+	}
 	compact, err := m.JSONPb.Marshal(v)
 	if err != nil {
 		return nil, err
