@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 
@@ -199,6 +200,50 @@ func TestImportOverGRPC(t *testing.T) {
 		}
 		if got := reason(err); got != tt.want {
 			t.Errorf("%s: reason %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// The body is read by the call, after the chain: a call refused before (here
+// without a token) still reads the upload to its end before it answers, so that
+// a client still sending a large file gets the answer, not a reset connection.
+// A body read whole leaves the connection open for the next request; one left
+// unread (over 256 KiB) makes the server close it.
+func TestImportRefusedBeforeItsBodyIsReadIsAnswered(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	file := bytes.Repeat([]byte(" "), maxRequestBytes-len(demo.File))
+	file = append(file, demo.File...)
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	send := func(method, path string, body io.Reader) (status int, out []byte, reused bool) {
+		req, err := http.NewRequest(method, e.httpURL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused },
+		}))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, err = io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, out, reused
+	}
+	for _, path := range []string{"/gestor/import/analyze", "/gestor/import/apply"} {
+		// No Content-Length: the server cannot tell the size before reading.
+		status, out, _ := send(http.MethodPost, path, io.MultiReader(bytes.NewReader(file)))
+		var eb errorBody
+		if status != http.StatusUnauthorized || json.Unmarshal(out, &eb) != nil || eb.Code == "" {
+			t.Errorf("%s: %d %.300s, want 401 with its body", path, status, out)
+		}
+		if _, _, reused := send(http.MethodGet, "/healthz", nil); !reused {
+			t.Errorf("%s: the server closed the connection: the body was not read to its end", path)
 		}
 	}
 }
