@@ -36,9 +36,6 @@ func Marshal(m proto.Message) ([]byte, error) {
 		// Twice the binary size covers the indented JSON; untouched capacity costs no RSS.
 		return marshalFile(file, 2*proto.Size(file)+1024)
 	}
-	if r, ok := m.(*contentv1.ApplyImportResponse); ok && len(r.GetIdMap()) > 0 {
-		return marshalApplyResponse(r)
-	}
 	compact, err := MarshalOptions.Marshal(m)
 	if err != nil {
 		return nil, err

@@ -328,21 +328,29 @@ func (e *encoder) option(o *contentv1.Option) {
 // map ends: the id map is its last field.
 const idMapTail = "  \"idMap\": []\n}\n"
 
-// marshalApplyResponse renders r as Marshal renders any message, its id map (a
-// large course's has hundreds of thousands of entries) written by the encoder
-// in one pass, after the rest rendered by protojson.
-func marshalApplyResponse(r *contentv1.ApplyImportResponse) ([]byte, error) {
+// WriteApplyResponse writes r to w as Marshal renders it (protojson, then
+// indented), a part at a time, its id map (a large course's has hundreds of
+// thousands of entries, tens of MiB of JSON) by the encoder.
+func WriteApplyResponse(w io.Writer, r *contentv1.ApplyImportResponse) error {
+	e := &encoder{buf: make([]byte, 0, flushAt+4<<10), w: w}
+	e.applyResponse(r)
+	e.flush(true)
+	return e.err
+}
+
+func (e *encoder) applyResponse(r *contentv1.ApplyImportResponse) {
 	head, err := Marshal(&contentv1.ApplyImportResponse{CourseId: r.GetCourseId(), ImportBatchId: r.GetImportBatchId(), Report: r.GetReport()})
 	if err != nil {
-		return nil, err
+		e.err = err
+		return
 	}
 	if !bytes.HasSuffix(head, []byte(idMapTail)) {
-		return nil, errors.New("coursefile: the id map is not the last field of ApplyImportResponse")
+		e.err = errors.New("coursefile: the id map is not the last field of ApplyImportResponse")
+		return
 	}
-	const perEntry = 200 // an entry with its indentation, about
-	e := &encoder{buf: make([]byte, 0, len(head)+perEntry*len(r.GetIdMap())), depth: 1}
 	e.buf = append(e.buf, head[:len(head)-len(idMapTail)]...)
 	e.buf = append(e.buf, "  \"idMap\": "...)
+	e.depth = 1
 	e.open('[')
 	for _, m := range r.GetIdMap() {
 		e.element()
@@ -356,5 +364,4 @@ func marshalApplyResponse(r *contentv1.ApplyImportResponse) ([]byte, error) {
 	}
 	e.close(']')
 	e.buf = append(e.buf, "\n}\n"...)
-	return e.buf, e.err
 }

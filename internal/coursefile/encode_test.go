@@ -3,6 +3,7 @@ package coursefile_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
@@ -95,8 +96,8 @@ func TestEncoderRefusesInvalidUTF8(t *testing.T) {
 	}
 }
 
-// An apply's response is rendered as protojson and encoding/json would, its id
-// map by the encoder.
+// An apply's response is written as protojson and encoding/json would render
+// it, its id map by the encoder.
 func TestApplyResponseMatchesProtojson(t *testing.T) {
 	text := rapid.StringOf(rapid.RuneFrom([]rune("\x00\x1f\"\\/<>&\u2028\t\n é"), unicode.Latin))
 	rapid.Check(t, func(rt *rapid.T) {
@@ -116,9 +117,22 @@ func TestApplyResponseMatchesProtojson(t *testing.T) {
 			rt.Fatal(err)
 		}
 		want.WriteByte('\n')
-		got, err := coursefile.Marshal(resp)
-		if err != nil || !bytes.Equal(got, want.Bytes()) {
-			rt.Fatalf("err %v\nwant %s\n got %s", err, want.Bytes(), got)
+		var got bytes.Buffer
+		if err := coursefile.WriteApplyResponse(&got, resp); err != nil || !bytes.Equal(got.Bytes(), want.Bytes()) {
+			rt.Fatalf("err %v\nwant %s\n got %s", err, want.Bytes(), got.Bytes())
 		}
 	})
+	// Large enough to be written in several parts.
+	resp := &contentv1.ApplyImportResponse{CourseId: "c", Report: &contentv1.ImportReport{}}
+	for i := range 5000 {
+		resp.IdMap = append(resp.IdMap, &contentv1.IdMapping{Kind: "option", ExternalId: fmt.Sprint("opt-", i), Id: fmt.Sprint(i)})
+	}
+	whole, err := coursefile.Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed bytes.Buffer
+	if err := coursefile.WriteApplyResponse(&streamed, resp); err != nil || !bytes.Equal(streamed.Bytes(), whole) || len(whole) < 200<<10 {
+		t.Fatalf("WriteApplyResponse of %d bytes differs (err %v)", len(whole), err)
+	}
 }

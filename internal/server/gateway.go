@@ -33,9 +33,6 @@ func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
 		m.metrics.ExportSent(metrics.TransportREST, len(b))
 		return b, err
 	}
-	if resp, ok := v.(*contentv1.ApplyImportResponse); ok {
-		return coursefile.Marshal(resp) // its id map in one pass
-	}
 	compact, err := m.JSONPb.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -196,7 +193,7 @@ func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequ
 	); err != nil {
 		return nil, err
 	}
-	imports := &importRoutes{mux: mux, srv: srv, maxBytes: maxRequestBytes}
+	imports := &importRoutes{mux: mux, srv: srv, maxBytes: maxRequestBytes, log: log}
 	if err := imports.register(); err != nil {
 		return nil, err
 	}

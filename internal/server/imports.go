@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
 )
 
@@ -25,6 +27,7 @@ type importRoutes struct {
 	mux      *runtime.ServeMux
 	srv      *intercepted
 	maxBytes int
+	log      *slog.Logger
 }
 
 const (
@@ -59,6 +62,24 @@ func (rt *importRoutes) apply(w http.ResponseWriter, r *http.Request, _ map[stri
 		})
 }
 
+// writeApplied writes an apply's response as the gateway would, but a part at
+// a time: the id map of a large course renders to tens of MiB of JSON.
+func (rt *importRoutes) writeApplied(ctx context.Context, w http.ResponseWriter, resp *contentv1.ApplyImportResponse) {
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		for k, vs := range md.HeaderMD {
+			if h, ok := outgoingHeaders(k); ok {
+				for _, v := range vs {
+					w.Header().Add(h, v)
+				}
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := coursefile.WriteApplyResponse(w, resp); err != nil {
+		rt.log.Warn("writing an apply's response failed", "err", err) // the course is applied: the client can list it
+	}
+}
+
 func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pattern string, call func(ctx context.Context) (proto.Message, error)) {
 	if err := rt.checkBody(r); err != nil {
 		_, outbound := runtime.MarshalerForRequest(rt.mux, r)
@@ -66,13 +87,19 @@ func (rt *importRoutes) serve(w http.ResponseWriter, r *http.Request, method, pa
 		return
 	}
 	body := &requestBody{r: http.MaxBytesReader(w, r.Body, int64(rt.maxBytes)), maxBytes: rt.maxBytes}
-	serveCall(rt.mux, w, r, method, pattern, func(ctx context.Context) (proto.Message, error) {
+	serveCallWith(rt.mux, w, r, method, pattern, func(ctx context.Context) (proto.Message, error) {
 		resp, err := call(withFileBody(ctx, body))
 		// A call refused before the file was read (no token, say) is answered
 		// once the upload is over, as when the body was read first: a browser
 		// still sending it would see the connection reset, not the answer.
 		_, _ = io.Copy(io.Discard, body)
 		return resp, err
+	}, func(ctx context.Context, outbound runtime.Marshaler, resp proto.Message) {
+		if applied, ok := resp.(*contentv1.ApplyImportResponse); ok {
+			rt.writeApplied(ctx, w, applied)
+			return
+		}
+		runtime.ForwardResponseMessage(ctx, rt.mux, outbound, w, r, resp)
 	})
 }
 

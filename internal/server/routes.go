@@ -112,6 +112,14 @@ func headAsGet(h http.Handler) http.Handler {
 // through the gateway's error handler and so through the one status table.
 func serveCall(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, method, pattern string,
 	call func(ctx context.Context) (proto.Message, error)) {
+	serveCallWith(mux, w, r, method, pattern, call, func(ctx context.Context, outbound runtime.Marshaler, resp proto.Message) {
+		runtime.ForwardResponseMessage(ctx, mux, outbound, w, r, resp)
+	})
+}
+
+// serveCallWith is serveCall with the response written by forward.
+func serveCallWith(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, method, pattern string,
+	call func(ctx context.Context) (proto.Message, error), forward func(context.Context, runtime.Marshaler, proto.Message)) {
 	_, outbound := runtime.MarshalerForRequest(mux, r)
 	ctx, err := runtime.AnnotateIncomingContext(r.Context(), mux, r, method, runtime.WithHTTPPathPattern(pattern))
 	if err != nil {
@@ -126,7 +134,7 @@ func serveCall(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, me
 		runtime.HTTPError(ctx, mux, outbound, w, r, err)
 		return
 	}
-	runtime.ForwardResponseMessage(ctx, mux, outbound, w, r, resp)
+	forward(ctx, outbound, resp)
 }
 
 // queryRoute serves a GET route whose request is the query string, taking it
