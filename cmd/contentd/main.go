@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,6 +26,7 @@ import (
 	"time"
 	_ "time/tzdata" // BACKUP_TZ must work in a container without tzdata
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/educacao-continuada/content-transfer/internal/tracing"
 	"github.com/exaring/otelpgx"
 	"go.opentelemetry.io/otel/trace"
@@ -61,16 +63,16 @@ Commands:
   release-check  the pre-release checklist: backup, exports, space, test restore in staging
   seed-demo      load the demo course (does nothing if it is already there)
   dev-token   print a token signed with SUPABASE_JWT_SECRET, for local use
-  gen         write a generated course file: -size S|M|L -seed N -o FILE
+  gen         write a generated course file: -size S|M|L|XL -seed N -o FILE
   version     print the version
 
 Run 'contentd <command> -help' for the flags and environment of a command.
 `
 
-// gcPercent is contentd's default GOGC. An import holds a whole course file and
-// its parsed form in memory; collecting at 50% growth instead of Go's 100% keeps
-// the peak of a large import near 4× the file (docs/benchmarks.md) for little CPU.
-// An explicit GOGC wins.
+// gcPercent is contentd's default GOGC. An import holds a parsed course in
+// memory; collecting at 50% growth instead of Go's 100% keeps the peak of a
+// large import near twice the file (docs/benchmarks.md) for little CPU. An
+// explicit GOGC wins.
 const gcPercent = 50
 
 func main() {
@@ -211,7 +213,15 @@ func serve(ctx context.Context, args []string) error {
 		go func() { defer close(done); scheduler.Run(ctx) }()
 		defer func() { <-done }() // a backup cut by shutdown records how it ended
 	}
-	log.Info("contentd starting", "version", version, "environment", cfg.Environment)
+	// The soft memory limit (GOMEMLIMIT): 90% of the container's memory limit
+	// (its cgroup's), so that the collector works harder near the limit rather
+	// than the process be killed there; none without a limit. An explicit
+	// GOMEMLIMIT wins; AUTOMEMLIMIT=off sets none, a ratio in (0, 1] replaces 90%.
+	memoryLimit, err := memlimit.Set()
+	log.Info("contentd starting", "version", version, "environment", cfg.Environment, "go_memory_limit", memoryLimitText(memoryLimit))
+	if err != nil {
+		log.Warn("the container's memory limit could not be read: no Go memory limit set from it", "err", err)
+	}
 	return srv.Serve(ctx)
 }
 
@@ -320,4 +330,12 @@ func seedDemo(ctx context.Context, args []string) error {
 		newLogger(slog.LevelInfo).Info("demo course", "id", course.GetId(), "title", course.GetTitle(), "created", created)
 		return nil
 	})
+}
+
+// memoryLimitText is a Go memory limit for the log: "none" or its size in MiB.
+func memoryLimitText(memoryLimit int64) string {
+	if memoryLimit <= 0 || memoryLimit == math.MaxInt64 {
+		return "none"
+	}
+	return fmt.Sprintf("%d MiB", memoryLimit>>20)
 }

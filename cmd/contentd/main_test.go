@@ -85,7 +85,10 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	}
 	token = strings.TrimSpace(token)
 
-	srv := startServe(t, bin, append([]string{"DATABASE_URL=" + pooled}, pgtest.PoolerEnv()...)...)
+	srv := startServe(t, bin, append([]string{"DATABASE_URL=" + pooled, "GOMEMLIMIT=768MiB"}, pgtest.PoolerEnv()...)...)
+	if limit := srv.waitFor("contentd starting")["go_memory_limit"]; limit != "768 MiB" {
+		t.Errorf("go_memory_limit = %v, want the explicit GOMEMLIMIT, 768 MiB", limit)
+	}
 	serving := srv.waitFor("serving")
 	httpAddr, _ := serving["http"].(string)
 	for auth, want := range map[string]int{"": http.StatusUnauthorized, "Bearer " + token: http.StatusOK} {
