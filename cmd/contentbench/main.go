@@ -22,6 +22,7 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions of each timing (the median is shown; L runs a third as many)")
 	clients := flag.Int("clients", 16, "concurrent clients of the throughput runs")
 	duration := flag.Duration("duration", 5*time.Second, "length of each throughput run")
+	budget := flag.Bool("budget", true, "apply the XL course (about 250 MiB) on a server held to 1 GiB")
 	loadOnly := flag.Bool("load", false, "run only the mixed load of several replicas on one database")
 	replicas := flag.Int("replicas", 2, "contentd serve processes of the load run")
 	loadClients := flag.Int("load-clients", 32, "concurrent clients of the load run")
@@ -36,7 +37,7 @@ func main() {
 	}
 	report, err := bench.Run(ctx, bench.Options{
 		Contentd: *contentd, Sizes: strings.Split(*sizes, ","), Reps: *reps,
-		Clients: *clients, Duration: *duration, Log: log,
+		Clients: *clients, Duration: *duration, Budget: *budget, Log: log,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "contentbench:", err)

@@ -40,7 +40,9 @@ type Options struct {
 	// Clients and Duration shape the throughput runs.
 	Clients  int
 	Duration time.Duration
-	Log      *slog.Logger
+	// Budget: apply the XL course (about 250 MiB) on a server held to 1 GiB.
+	Budget bool
+	Log    *slog.Logger
 }
 
 // SizeResult is what was measured for one course size.
@@ -71,6 +73,7 @@ type Throughput struct {
 // Report is one run.
 type Report struct {
 	Sizes      []SizeResult
+	Budget     *BudgetResult
 	Throughput *Throughput
 }
 
@@ -93,6 +96,11 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 			return nil, fmt.Errorf("size %s: %w", size, err)
 		}
 		report.Sizes = append(report.Sizes, *res)
+	}
+	if opt.Budget {
+		if report.Budget, err = r.measureBudget(ctx); err != nil {
+			return nil, fmt.Errorf("memory budget: %w", err)
+		}
 	}
 	if report.Throughput, err = r.throughput(ctx); err != nil {
 		return nil, fmt.Errorf("throughput: %w", err)

@@ -26,6 +26,29 @@ func (rep *Report) Write(w io.Writer) {
 			mib(s.PeakAnalyze), perFile(s.PeakAnalyze, s.FileBytes), mib(s.PeakAnalyzeREST), perFile(s.PeakAnalyzeREST, s.FileBytes),
 			mib(s.PeakExportGRPC), perFile(s.PeakExportGRPC, s.FileBytes), mib(s.PeakREST), perFile(s.PeakREST, s.FileBytes))
 	}
+	if b := rep.Budget; b != nil {
+		held := b.HeldBy
+		if held == "" {
+			held = "nothing (no cgroup could be made): the peak is only compared with the budget"
+		}
+		fmt.Fprintf(w, "\nThe XL course (%s) applied by a server held to %s (by %s; GOMEMLIMIT %s), each on a fresh server:\n\n",
+			mib(int64(b.FileBytes)), mib(budgetBytes), held, mib(b.GoMemLimit))
+		fmt.Fprintln(w, "| apply | peak RSS of the server | within the budget |")
+		fmt.Fprintln(w, "| --- | ---: | --- |")
+		for _, a := range []struct {
+			name, fail string
+			peak       int64
+		}{{"REST", b.FailREST, b.PeakREST}, {"gRPC", b.FailGRPC, b.PeakGRPC}} {
+			verdict := "✅"
+			switch {
+			case a.fail != "":
+				verdict = "❌ " + a.fail
+			case a.peak > budgetBytes:
+				verdict = "❌"
+			}
+			fmt.Fprintf(w, "| %s | %s | %s |\n", a.name, mib(a.peak), verdict)
+		}
+	}
 	if t := rep.Throughput; t != nil {
 		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, %s each:\n\n", t.Clients, t.Duration)
 		fmt.Fprintln(w, "| path | exports/s | vs pgbench |")

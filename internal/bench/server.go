@@ -17,14 +17,15 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/load"
 )
 
-// startServer starts contentd serve on free ports and connects to it.
-func (r *runner) startServer(ctx context.Context) error {
+// startServer starts contentd serve on free ports, with env added to the
+// bench's, and connects to it.
+func (r *runner) startServer(ctx context.Context, env ...string) error {
 	var err error
-	r.server, err = load.StartReplica(ctx, r.opt.Contentd,
-		"DATABASE_URL="+r.cluster.URL(benchDB), "SUPABASE_JWT_SECRET="+r.secret,
-		"MAX_REQUEST_BYTES="+strconv.Itoa(maxRequest), "IMPORT_TIMEOUT=30m", "RPC_TIMEOUT=30m",
+	r.server, err = load.StartReplica(ctx, r.opt.Contentd, append([]string{
+		"DATABASE_URL=" + r.cluster.URL(benchDB), "SUPABASE_JWT_SECRET=" + r.secret,
+		"MAX_REQUEST_BYTES=" + strconv.Itoa(maxRequest), "IMPORT_TIMEOUT=30m", "RPC_TIMEOUT=30m",
 		"DB_MAX_CONNS=20",
-	)
+	}, env...)...)
 	if err != nil {
 		return err
 	}

@@ -333,7 +333,7 @@ type Gen struct {
 func LoadGen(args []string) (*Gen, error) {
 	fs := flag.NewFlagSet("contentd gen", flag.ContinueOnError)
 	c := &Gen{}
-	size := fs.String("size", "S", "named shape: S (typical), M (ten times S) or L (very large)")
+	size := fs.String("size", "S", "named shape: S (typical), M (ten times S), L (very large) or XL (about 250 MiB)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed; the same seed and shape give the same file")
 	fs.StringVar(&c.Out, "o", "-", "output file, - for standard output")
 	counts := []struct {
@@ -355,7 +355,7 @@ func LoadGen(args []string) (*Gen, error) {
 		overrides[i] = fs.Int(cnt.name, -1, cnt.help+" (default: the size's)")
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: contentd gen [-size S|M|L] [-seed N] [-o FILE] [counts]\n\nWrites a valid transfer file of generated Portuguese content.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: contentd gen [-size S|M|L|XL] [-seed N] [-o FILE] [counts]\n\nWrites a valid transfer file of generated Portuguese content.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

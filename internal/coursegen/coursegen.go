@@ -28,7 +28,8 @@ type Shape struct {
 	FAQ                int
 }
 
-// The named sizes: S is a typical course, M ten times S, L a very large one.
+// The named sizes: S is a typical course, M ten times S, L a very large one, XL
+// the largest a server with 1 GiB of memory must import (about 250 MiB).
 var (
 	S = Shape{Modules: 10, LessonsPerModule: 8, Quizzes: 10, QuestionsPerQuiz: 10, OptionsPerQuestion: 4,
 		Competencies: 5, BankPerCompetency: 20, BankOptions: 4, FAQ: 10}
@@ -36,10 +37,12 @@ var (
 		Competencies: 50, BankPerCompetency: 20, BankOptions: 4, FAQ: 100}
 	L = Shape{Modules: 200, LessonsPerModule: 50, Quizzes: 1000, QuestionsPerQuiz: 20, OptionsPerQuestion: 4,
 		Competencies: 100, BankPerCompetency: 200, BankOptions: 4, FAQ: 200}
+	XL = Shape{Modules: 600, LessonsPerModule: 50, Quizzes: 3000, QuestionsPerQuiz: 20, OptionsPerQuestion: 4,
+		Competencies: 300, BankPerCompetency: 200, BankOptions: 4, FAQ: 600}
 )
 
 // Sizes maps the names of the named sizes to their shapes.
-var Sizes = map[string]Shape{"S": S, "M": M, "L": L}
+var Sizes = map[string]Shape{"S": S, "M": M, "L": L, "XL": XL}
 
 // exportedAt is fixed so that a seed always gives the same bytes.
 var exportedAt = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
