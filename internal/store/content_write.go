@@ -16,13 +16,16 @@ import (
 // native rows (external_id and import_batch_id null).
 type provenance struct {
 	batchID pgtype.UUID
-	// externalIDs maps the id of a written row to its id in the source file.
-	externalIDs map[string]string
+	// fileID gives the id in the source file of a written row's id.
+	fileID func(id string) (string, bool)
 }
 
 // external is the file id of the row with this id, or nil.
 func (p provenance) external(id string) *string {
-	if ext, ok := p.externalIDs[id]; ok {
+	if p.fileID == nil {
+		return nil
+	}
+	if ext, ok := p.fileID(id); ok {
 		return &ext
 	}
 	return nil

@@ -174,8 +174,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 	return copyRows(ctx, t.tx, "import_batch_result_parts", []string{"batch_id", "seq", "part"}, parts)
 }
 
-func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error {
-	return writeCourse(ctx, t.tx, c, provenance{batchID: pgtype.UUID{Bytes: batchID, Valid: true}, externalIDs: externalIDs})
+func (t *importTx) WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, fileID func(id string) (string, bool)) error {
+	return writeCourse(ctx, t.tx, c, provenance{batchID: pgtype.UUID{Bytes: batchID, Valid: true}, fileID: fileID})
 }
 
 func (t *importTx) WriteAudit(ctx context.Context, e *audit.Entry) error {

@@ -54,9 +54,9 @@ type ImportTx interface {
 	// CreateBatch records an import batch.
 	CreateBatch(ctx context.Context, b *ImportBatch) error
 	// WriteCourse writes c with the ids it carries (every competency of c is new),
-	// tagging each row with the batch and with its id in the file (externalIDs maps
-	// new id to file id).
-	WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, externalIDs map[string]string) error
+	// tagging each row with the batch and with its id in the file (fileID gives
+	// it for an id).
+	WriteCourse(ctx context.Context, c *contentv1.Course, batchID uuid.UUID, fileID func(id string) (string, bool)) error
 	// WriteAudit records an audit log entry.
 	WriteAudit(ctx context.Context, e *audit.Entry) error
 }
@@ -334,7 +334,7 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 	}); err != nil || marshalErr != nil {
 		return errors.Join(marshalErr, err)
 	}
-	if err := tx.WriteCourse(ctx, p.course, p.batchID, ic.externalIDs); err != nil {
+	if err := tx.WriteCourse(ctx, p.course, p.batchID, ic.ids.fileID); err != nil {
 		return err
 	}
 	return tx.WriteAudit(ctx, &audit.Entry{

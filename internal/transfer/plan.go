@@ -86,8 +86,8 @@ type importCourse struct {
 	sourceID string
 	// sourceEnv is the environment the file was exported from.
 	sourceEnv string
-	// externalIDs maps every new id to the entity's id in the file.
-	externalIDs map[string]string
+	// ids made the new ids, and know the file id each one replaced.
+	ids *newIDs
 	// created lists, in file order, the entities that are always created.
 	created idMap
 	// competencies and bank are the file's competencies and bank questions, with
@@ -106,7 +106,7 @@ type importCourse struct {
 // prepareImport gives every entity of c a new id, in place, and records where
 // each came from. The course becomes a DRAFT.
 func prepareImport(c *contentv1.Course) *importCourse {
-	ic := &importCourse{course: c, sourceID: c.GetId(), externalIDs: make(map[string]string, courseRows(c)), // rows bound the entities
+	ic := &importCourse{course: c, sourceID: c.GetId(), ids: makeNewIDs(courseRows(c)), // rows bound the entities
 		counts: &contentv1.ImportCounts{}}
 	n := ic.counts
 	c.Id = ic.assign(kindCourse, c.GetId(), true)
@@ -163,12 +163,17 @@ func (ic *importCourse) quizzes(qs []*contentv1.Quiz) {
 // assign returns a new id for an entity of the file; always-created entities go
 // into the id map at once.
 func (ic *importCourse) assign(kind entityKind, fileID string, alwaysCreated bool) string {
-	id := uuid.NewString()
-	ic.externalIDs[id] = fileID
+	id := ic.ids.next(fileID)
 	if alwaysCreated {
 		ic.created = append(ic.created, idMapEntry{kind: kind, fileID: fileID, id: id, outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED})
 	}
 	return id
+}
+
+// fileID is the id in the file of the entity given id by the import.
+func (ic *importCourse) fileID(id string) string {
+	fileID, _ := ic.ids.fileID(id)
+	return fileID
 }
 
 // importPlan is what one transaction attempt writes.
@@ -201,7 +206,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Fin
 	var newComps []*contentv1.Competency
 	var reusedIDs []string
 	for i, c := range ic.competencies {
-		fileID := ic.externalIDs[c.GetId()]
+		fileID := ic.fileID(c.GetId())
 		if e, ok := existing[c.GetCode()]; ok {
 			dbID[fileID] = e.ID
 			reusedIDs = append(reusedIDs, e.ID)
@@ -255,12 +260,12 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 	created := make([]*contentv1.BankQuestion, 0, len(ic.bank))
 	for i, q := range ic.bank {
 		compID := dbID[ic.bankCompetency[i]]
-		fileID := ic.externalIDs[q.GetId()]
+		fileID := ic.fileID(q.GetId())
 		if existingID, ok := present[compID][normalizeText(q.GetText())]; ok {
 			p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonBankQuestionExists))
 			n.BankQuestionsExisting++
 			for _, o := range q.GetOptions() {
-				p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED, reasonBankOptionSkipped))
+				p.idMap = append(p.idMap, mapping(kindBankOption, ic.fileID(o.GetId()), "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED, reasonBankOptionSkipped))
 				n.BankOptionsSkipped++
 			}
 			continue
@@ -274,7 +279,7 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 		p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, q.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 		n.BankQuestionsCreated++
 		for _, o := range q.GetOptions() {
-			p.idMap = append(p.idMap, mapping(kindBankOption, ic.externalIDs[o.GetId()], o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
+			p.idMap = append(p.idMap, mapping(kindBankOption, ic.fileID(o.GetId()), o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 			n.BankOptions++
 		}
 		created = append(created, q)
