@@ -119,14 +119,14 @@ func (d *fastDecoder) fill() bool {
 
 func (d *fastDecoder) space() {
 	for {
-		c, ok := d.at(0)
-		if !ok {
-			return
+		for buf := d.buf; d.pos < len(buf); d.pos++ {
+			switch buf[d.pos] {
+			case ' ', '\t', '\n', '\r':
+			default:
+				return
+			}
 		}
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
+		if !d.fill() {
 			return
 		}
 	}
@@ -326,33 +326,53 @@ func (d *fastDecoder) string() (string, bool) {
 	if !d.consume('"') {
 		return "", false
 	}
-	for i := 0; ; i++ {
-		c, ok := d.at(i)
-		switch {
-		case !ok:
-			return "", false
-		case c == '"':
-			s := d.buf[d.pos : d.pos+i]
-			if !utf8.Valid(s) {
-				return "", false
+	for i := 0; ; {
+		for buf := d.buf[d.pos:]; i < len(buf); i++ {
+			c := buf[i]
+			if !stringStop[c] {
+				continue
 			}
-			d.pos += i + 1
-			if i == 0 {
-				return "", true
+			switch {
+			case c == '"':
+				s := buf[:i]
+				if !utf8.Valid(s) {
+					return "", false
+				}
+				d.pos += i + 1
+				if i == 0 {
+					return "", true
+				}
+				return unsafe.String(&s[0], len(s)), true
+			case c == '\\':
+				return d.escaped(i)
 			}
-			return unsafe.String(&s[0], len(s)), true
-		case c == '\\':
-			return d.escaped(i)
-		case c < ' ':
+			return "", false // a control character
+		}
+		if !d.fill() {
 			return "", false
 		}
 	}
 }
 
+// stringStop marks the bytes a string's scan stops at: its end, an escape, a
+// control character.
+var stringStop = func() (t [256]bool) {
+	for c := range ' ' {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // escaped decodes the string at pos whose first escape is at i.
 func (d *fastDecoder) escaped(i int) (string, bool) {
 	out := append(make([]byte, 0, i+64), d.buf[d.pos:d.pos+i]...)
 	for {
+		// The run of plain bytes up to the next stop, copied at once.
+		start := i
+		for buf := d.buf[d.pos:]; i < len(buf) && !stringStop[buf[i]]; i++ {
+		}
+		out = append(out, d.buf[d.pos+start:d.pos+i]...)
 		c, ok := d.at(i)
 		switch {
 		case !ok, c < ' ':
@@ -364,9 +384,7 @@ func (d *fastDecoder) escaped(i int) (string, bool) {
 			}
 			return string(out), true
 		case c != '\\':
-			out = append(out, d.buf[d.pos+i])
-			i++
-			continue
+			continue // the buffer was refilled: scan on
 		}
 		e, ok := d.at(i + 1)
 		if !ok {
