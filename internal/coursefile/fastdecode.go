@@ -43,6 +43,34 @@ type fastDecoder struct {
 	err error
 	// read is called with every chunk read from r, as it is read.
 	read func([]byte)
+	// text is the block the values' strings are copied into (see keep).
+	text []byte
+}
+
+// Strings up to keptInBlock bytes are copied into shared blocks of textBlock
+// bytes: a course has hundreds of thousands of short strings, each its own
+// allocation rounded up to a size class otherwise. Longer ones get their own.
+const (
+	textBlock   = 256 << 10
+	keptInBlock = 4 << 10
+)
+
+// keep returns a copy of s that outlives the buffer: in the current block of
+// text, or its own allocation when long. A block lives as long as any of its
+// strings: all of them belong to the file being parsed, which lives as long.
+func (d *fastDecoder) keep(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if len(s) > keptInBlock {
+		return strings.Clone(s)
+	}
+	if cap(d.text)-len(d.text) < len(s) {
+		d.text = make([]byte, 0, textBlock)
+	}
+	start := len(d.text)
+	d.text = append(d.text, s...)
+	return unsafe.String(&d.text[start], len(s)) // the block is never written there again
 }
 
 // readChunk is how much a decoder reading from r asks of it at a time.
@@ -246,7 +274,7 @@ func (d *fastDecoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Valu
 	switch fd.Kind() {
 	case protoreflect.StringKind:
 		s, ok := d.string()
-		return protoreflect.ValueOfString(strings.Clone(s)), ok
+		return protoreflect.ValueOfString(d.keep(s)), ok
 	case protoreflect.Int32Kind:
 		n, ok := d.int32()
 		return protoreflect.ValueOfInt32(n), ok
@@ -382,7 +410,7 @@ func (d *fastDecoder) escaped(i int) (string, bool) {
 			if !utf8.Valid(out) {
 				return "", false
 			}
-			return string(out), true
+			return unsafe.String(unsafe.SliceData(out), len(out)), true // new memory, not the buffer
 		case c != '\\':
 			continue // the buffer was refilled: scan on
 		}
