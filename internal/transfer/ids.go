@@ -19,11 +19,13 @@ import (
 //     rows go into its primary key's index side by side instead of scattered;
 //   - the file id behind a new id is found from its ordinal, without a map of
 //     every id (a large course has hundreds of thousands);
-//   - the ids' text is packed into shared blocks, 36 bytes each.
+//   - the ids' text is packed into shared blocks, 36 bytes each, and so is a copy
+//     of the file ids, which outlive the parsed course (in the id map of the
+//     response) and must not keep its memory alive.
 type newIDs struct {
 	prefix  [12]byte
 	fileIDs []string // by ordinal
-	block   []byte   // the text of the latest ids
+	block   []byte   // the text of the latest ids and file ids
 }
 
 // idBlockIDs is how many ids' text one block holds.
@@ -42,7 +44,7 @@ func (n *newIDs) next(fileID string) string {
 	var u uuid.UUID
 	copy(u[:12], n.prefix[:])
 	binary.BigEndian.PutUint32(u[12:], uint32(len(n.fileIDs)))
-	n.fileIDs = append(n.fileIDs, fileID)
+	n.fileIDs = append(n.fileIDs, n.copy(fileID))
 	if cap(n.block)-len(n.block) < 36 {
 		n.block = make([]byte, 0, 36*idBlockIDs)
 	}
@@ -59,6 +61,19 @@ func (n *newIDs) next(fileID string) string {
 	text[23] = '-'
 	hex.Encode(text[24:36], u[10:16])
 	return unsafe.String(&text[0], 36) // the block is never written again
+}
+
+// copy returns a copy of s in the current block.
+func (n *newIDs) copy(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if cap(n.block)-len(n.block) < len(s) {
+		n.block = make([]byte, 0, max(36*idBlockIDs, len(s)))
+	}
+	start := len(n.block)
+	n.block = append(n.block, s...)
+	return unsafe.String(&n.block[start], len(s))
 }
 
 // fileID returns the id in the file of the entity given id by this import.

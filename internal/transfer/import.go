@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -260,8 +260,8 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 	}
 	// The course is written and no longer referenced: the id map's messages are
 	// made now, in the memory it leaves.
-	if res := a.result; !opt.dryRun && res.response != nil && res.idMap != nil {
-		res.response.IdMap, res.idMap = res.idMap.messages(), nil
+	if res := a.result; !opt.dryRun && res.response != nil && res.idMap.len() > 0 {
+		res.response.IdMap, res.idMap = res.idMap.messages(), idMap{}
 	}
 	return a.result, nil
 }
@@ -295,7 +295,7 @@ func (s *Service) importAttempt(ctx context.Context, tx ImportTx, file *contentv
 	}
 	// Counts start at zero (nothing is created from a file with errors), never absent.
 	report := &contentv1.ImportReport{FormatVersion: file.GetFormatVersion(), Digest: digest, Counts: &contentv1.ImportCounts{},
-		CourseTitle: file.GetCourse().GetTitle()}
+		CourseTitle: strings.Clone(file.GetCourse().GetTitle())} // the report outlives the parsed file
 	res := &importResult{report: report}
 	if prepared == nil {
 		report.Errors, report.Warnings = f.Errors(), f.Warnings()
@@ -351,8 +351,8 @@ const idMapPartLen = 2048
 // entries each, one at a time; a marshalling error ends the parts and is set in *err.
 func idMapParts(m idMap, err *error) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
-		for part := range slices.Chunk(m, idMapPartLen) {
-			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: part.messages()})
+		for part := range m.chunks(idMapPartLen) {
+			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: idMappings(len(part), part)})
 			if e != nil {
 				*err = e
 				return

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,16 +63,51 @@ type idMapEntry struct {
 	reason     mappingReason
 }
 
-// idMap is the id map of an import, in the order of the response.
-type idMap []idMapEntry
+// idMap is the id map of an import, in the order of the response: the entries
+// always created (made once per import, shared by the plan of every attempt of
+// its transaction, not copied), then those the plan decided.
+type idMap struct {
+	created, planned []idMapEntry
+}
+
+func (m idMap) len() int { return len(m.created) + len(m.planned) }
+
+// chunks yields the entries in order, n at a time, in a slice reused between
+// yields.
+func (m idMap) chunks(n int) iter.Seq[[]idMapEntry] {
+	return func(yield func([]idMapEntry) bool) {
+		chunk := make([]idMapEntry, 0, n)
+		for _, part := range [][]idMapEntry{m.created, m.planned} {
+			for _, e := range part {
+				if chunk = append(chunk, e); len(chunk) == n {
+					if !yield(chunk) {
+						return
+					}
+					chunk = chunk[:0]
+				}
+			}
+		}
+		if len(chunk) > 0 {
+			yield(chunk)
+		}
+	}
+}
 
 // messages is the id map as the response gives it.
 func (m idMap) messages() []*contentv1.IdMapping {
-	out := make([]*contentv1.IdMapping, len(m))
-	all := make([]contentv1.IdMapping, len(m)) // one allocation for all of them
-	for i, e := range m {
-		all[i] = contentv1.IdMapping{Kind: kindNames[e.kind], ExternalId: e.fileID, Id: e.id, Outcome: e.outcome, Reason: reasonTexts[e.reason]}
-		out[i] = &all[i]
+	return idMappings(m.len(), m.created, m.planned)
+}
+
+// idMappings makes messages of the n entries of parts, in one allocation.
+func idMappings(n int, parts ...[]idMapEntry) []*contentv1.IdMapping {
+	out := make([]*contentv1.IdMapping, 0, n)
+	all := make([]contentv1.IdMapping, n)
+	for _, part := range parts {
+		for _, e := range part {
+			i := len(out)
+			all[i] = contentv1.IdMapping{Kind: kindNames[e.kind], ExternalId: e.fileID, Id: e.id, Outcome: e.outcome, Reason: reasonTexts[e.reason]}
+			out = append(out, &all[i])
+		}
 	}
 	return out
 }
@@ -89,7 +125,7 @@ type importCourse struct {
 	// ids made the new ids, and know the file id each one replaced.
 	ids *newIDs
 	// created lists, in file order, the entities that are always created.
-	created idMap
+	created []idMapEntry
 	// competencies and bank are the file's competencies and bank questions, with
 	// new ids; links are the file's competency ids of each lesson (same order as
 	// lessons), bankCompetency the file's competency id of each bank question, and
@@ -191,7 +227,7 @@ type importPlan struct {
 func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Findings) (*importPlan, error) {
 	counts := proto.Clone(ic.counts).(*contentv1.ImportCounts)
 	p := &importPlan{batchID: uuid.New(), course: ic.course, counts: counts}
-	p.idMap = append(make(idMap, 0, len(ic.created)+len(ic.competencies)+len(ic.bank)*5), ic.created...)
+	p.idMap = idMap{created: ic.created, planned: make([]idMapEntry, 0, len(ic.competencies)+len(ic.bank)*5)}
 
 	codes := make([]string, 0, len(ic.competencies))
 	for _, c := range ic.competencies {
@@ -210,7 +246,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Fin
 		if e, ok := existing[c.GetCode()]; ok {
 			dbID[fileID] = e.ID
 			reusedIDs = append(reusedIDs, e.ID)
-			p.idMap = append(p.idMap, mapping(kindCompetency, fileID, e.ID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonCompetencyExists))
+			p.idMap.planned = append(p.idMap.planned, mapping(kindCompetency, fileID, e.ID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonCompetencyExists))
 			counts.CompetenciesReused++
 			f.Warnf("COMPETENCY_REUSED", "course.competencies["+strconv.Itoa(i)+"].code",
 				"A competência %q já existe neste ambiente (nome atual: %q) e será reutilizada, não duplicada.", c.GetCode(), e.Name)
@@ -219,7 +255,7 @@ func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Fin
 		dbID[fileID] = c.GetId()
 		isNew[c.GetId()] = true
 		newComps = append(newComps, c)
-		p.idMap = append(p.idMap, mapping(kindCompetency, fileID, c.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
+		p.idMap.planned = append(p.idMap.planned, mapping(kindCompetency, fileID, c.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 		counts.CompetenciesCreated++
 	}
 	ic.course.Competencies = newComps
@@ -262,10 +298,10 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 		compID := dbID[ic.bankCompetency[i]]
 		fileID := ic.fileID(q.GetId())
 		if existingID, ok := present[compID][normalizeText(q.GetText())]; ok {
-			p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonBankQuestionExists))
+			p.idMap.planned = append(p.idMap.planned, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonBankQuestionExists))
 			n.BankQuestionsExisting++
 			for _, o := range q.GetOptions() {
-				p.idMap = append(p.idMap, mapping(kindBankOption, ic.fileID(o.GetId()), "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED, reasonBankOptionSkipped))
+				p.idMap.planned = append(p.idMap.planned, mapping(kindBankOption, ic.fileID(o.GetId()), "", contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_SKIPPED, reasonBankOptionSkipped))
 				n.BankOptionsSkipped++
 			}
 			continue
@@ -276,10 +312,10 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 			next[compID]++
 			q.Position = next[compID]
 		}
-		p.idMap = append(p.idMap, mapping(kindBankQuestion, fileID, q.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
+		p.idMap.planned = append(p.idMap.planned, mapping(kindBankQuestion, fileID, q.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 		n.BankQuestionsCreated++
 		for _, o := range q.GetOptions() {
-			p.idMap = append(p.idMap, mapping(kindBankOption, ic.fileID(o.GetId()), o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
+			p.idMap.planned = append(p.idMap.planned, mapping(kindBankOption, ic.fileID(o.GetId()), o.GetId(), contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED, reasonNone))
 			n.BankOptions++
 		}
 		created = append(created, q)
