@@ -81,7 +81,7 @@ func (d *fastDecoder) file() (*contentv1.CourseExport, bool) {
 	d.skipBOM()
 	file := &contentv1.CourseExport{}
 	seen, ok := d.object(file.ProtoReflect())
-	if !ok || !seen["formatVersion"] || file.GetCourse() == nil {
+	if !ok || !seen.has(formatVersionField) || file.GetCourse() == nil {
 		return nil, false
 	}
 	d.space()
@@ -170,34 +170,46 @@ func (d *fastDecoder) consume(c byte) bool {
 	return false
 }
 
-// object decodes {…} into m and returns the JSON names of the fields it set.
-func (d *fastDecoder) object(m protoreflect.Message) (map[string]bool, bool) {
+// formatVersionField is CourseExport's formatVersion, which a file must state.
+var formatVersionField = (&contentv1.CourseExport{}).ProtoReflect().Descriptor().Fields().ByJSONName("formatVersion")
+
+// fieldSet is a set of a message's fields, by index (no message of the file
+// has 64 fields).
+type fieldSet uint64
+
+func (s fieldSet) has(fd protoreflect.FieldDescriptor) bool { return s&(1<<fd.Index()) != 0 }
+
+// object decodes {…} into m and returns the fields it set.
+func (d *fastDecoder) object(m protoreflect.Message) (fieldSet, bool) {
 	if !d.consume('{') {
-		return nil, false
+		return 0, false
 	}
-	seen := map[string]bool{}
+	var seen fieldSet
 	fields := m.Descriptor().Fields()
+	if fields.Len() > 64 {
+		return 0, false
+	}
 	if d.consume('}') {
 		return seen, true
 	}
 	for {
 		key, ok := d.string()
 		if !ok {
-			return nil, false
+			return 0, false
 		}
 		fd := fields.ByJSONName(key) // before the next read, which can overwrite key
 		if fd == nil {
 			fd = fields.ByTextName(key)
 		}
 		if !d.consume(':') {
-			return nil, false
+			return 0, false
 		}
-		if fd == nil || seen[fd.JSONName()] {
-			return nil, false // unknown or repeated: the complete path reports it
+		if fd == nil || seen.has(fd) {
+			return 0, false // unknown or repeated: the complete path reports it
 		}
-		seen[fd.JSONName()] = true
+		seen |= 1 << fd.Index()
 		if !d.field(m, fd) {
-			return nil, false
+			return 0, false
 		}
 		if d.consume(',') {
 			continue
