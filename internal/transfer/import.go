@@ -223,10 +223,18 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 			return nil, reportError(report, "")
 		}
 	}
+	// Validation and the digest only read the file: they run side by side.
+	var digest string
+	var digestErr error
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		digest, digestErr = coursefile.Digest(file)
+	}()
 	coursefile.Validate(file, &static)
-	digest, err := coursefile.Digest(file)
-	if err != nil {
-		return nil, err
+	<-hashed
+	if digestErr != nil {
+		return nil, digestErr
 	}
 	if want := opt.expectedDigest; want != "" && want != digest {
 		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
