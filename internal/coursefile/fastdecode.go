@@ -372,8 +372,8 @@ func (d *fastDecoder) string() (string, bool) {
 			if !stringStop[c] {
 				continue
 			}
-			switch {
-			case c == '"':
+			switch c {
+			case '"':
 				s := buf[:i]
 				if !utf8.Valid(s) {
 					return "", false
@@ -383,7 +383,7 @@ func (d *fastDecoder) string() (string, bool) {
 					return "", true
 				}
 				return unsafe.String(&s[0], len(s)), true
-			case c == '\\':
+			case '\\':
 				return d.escaped(i)
 			}
 			return "", false // a control character
