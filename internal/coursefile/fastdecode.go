@@ -4,7 +4,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -14,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 // fastDecode parses a well-formed transfer file in one pass over raw, for the
@@ -27,7 +27,7 @@ import (
 // false) and Decode takes the complete path, which finds every problem with its
 // JSON path.
 func fastDecode(raw []byte) (file *contentv1.CourseExport, ok bool) {
-	d := fastDecoder{buf: raw, eof: true}
+	d := fastDecoder{buf: raw, eof: true, text: textblock.Blocks{BlockSize: textBlock}}
 	return d.file()
 }
 
@@ -43,35 +43,14 @@ type fastDecoder struct {
 	err error
 	// read is called with every chunk read from r, as it is read.
 	read func([]byte)
-	// text is the block the values' strings are copied into (see keep).
-	text []byte
+	// text holds the copies of the values' strings: they outlive the buffer,
+	// and the parsed file lives as long as all of them.
+	text textblock.Blocks
 }
 
-// Strings up to keptInBlock bytes are copied into shared blocks of textBlock
-// bytes: a course has hundreds of thousands of short strings, each its own
-// allocation rounded up to a size class otherwise. Longer ones get their own.
-const (
-	textBlock   = 256 << 10
-	keptInBlock = 4 << 10
-)
-
-// keep returns a copy of s that outlives the buffer: in the current block of
-// text, or its own allocation when long. A block lives as long as any of its
-// strings: all of them belong to the file being parsed, which lives as long.
-func (d *fastDecoder) keep(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	if len(s) > keptInBlock {
-		return strings.Clone(s)
-	}
-	if cap(d.text)-len(d.text) < len(s) {
-		d.text = make([]byte, 0, textBlock)
-	}
-	start := len(d.text)
-	d.text = append(d.text, s...)
-	return unsafe.String(&d.text[start], len(s)) // the block is never written there again
-}
+// textBlock is the size of the blocks of a file's strings: a sixteenth of it,
+// 16 KiB, is longer than almost every string of a course.
+const textBlock = 256 << 10
 
 // readChunk is how much a decoder reading from r asks of it at a time.
 const readChunk = 64 << 10
@@ -286,7 +265,7 @@ func (d *fastDecoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Valu
 	switch fd.Kind() {
 	case protoreflect.StringKind:
 		s, ok := d.string()
-		return protoreflect.ValueOfString(d.keep(s)), ok
+		return protoreflect.ValueOfString(d.text.Copy(s)), ok
 	case protoreflect.Int32Kind:
 		n, ok := d.int32()
 		return protoreflect.ValueOfInt32(n), ok

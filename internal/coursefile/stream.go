@@ -8,6 +8,7 @@ import (
 	"os"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 // Stream reads a transfer file from r. A plain, well-formed file (what fastDecode
@@ -20,7 +21,7 @@ import (
 func Stream(r io.Reader, spoolDir string) (file *contentv1.CourseExport, raw []byte, err error) {
 	sp := newSpool(spoolDir)
 	defer sp.close()
-	d := fastDecoder{r: r, read: sp.write}
+	d := fastDecoder{r: r, read: sp.write, text: textblock.Blocks{BlockSize: textBlock}}
 	file, ok := d.file()
 	if d.err != nil {
 		return nil, nil, d.err

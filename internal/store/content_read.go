@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -13,6 +11,7 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/audit"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 // The export reads one statement per content table, all sent in a single batch
@@ -131,34 +130,12 @@ type courseReader struct {
 	quizzes       map[uuid.UUID]*contentv1.Quiz
 	questions     map[uuid.UUID]*contentv1.Question
 	bankQuestions map[uuid.UUID]*contentv1.BankQuestion
-	text          idText
+	// text holds the ids' text: PostgreSQL sends the ids in binary.
+	text textblock.Blocks
 }
 
-// idText writes ids as text (lower-case, canonical, as PostgreSQL does), packed
-// into shared blocks: one allocation per thousand ids instead of one each.
-type idText struct {
-	block []byte
-}
-
-func (t *idText) of(id pgtype.UUID) string {
-	if cap(t.block)-len(t.block) < 36 {
-		t.block = make([]byte, 0, 36*1024)
-	}
-	start := len(t.block)
-	t.block = t.block[:start+36]
-	text := t.block[start:]
-	u := id.Bytes
-	hex.Encode(text[0:8], u[0:4])
-	text[8] = '-'
-	hex.Encode(text[9:13], u[4:6])
-	text[13] = '-'
-	hex.Encode(text[14:18], u[6:8])
-	text[18] = '-'
-	hex.Encode(text[19:23], u[8:10])
-	text[23] = '-'
-	hex.Encode(text[24:36], u[10:16])
-	return unsafe.String(&text[0], 36) // the block is never written again
-}
+// uuid is the text of a uuid read, as PostgreSQL writes it.
+func (r *courseReader) uuid(id pgtype.UUID) string { return r.text.UUID(id.Bytes) }
 
 // readCourse sends the snapshot's BEGIN, the statements and its COMMIT as one
 // pipelined batch: one round trip for the whole export. On an error the
@@ -233,7 +210,7 @@ func (r *courseReader) scanCourse(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &c.Title, &c.Description, &status); err != nil {
 		return err
 	}
-	c.Id, c.Status = r.text.of(id), courseStatusFromDB(status)
+	c.Id, c.Status = r.uuid(id), courseStatusFromDB(status)
 	return nil
 }
 
@@ -243,7 +220,7 @@ func (r *courseReader) scanModule(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &m.Position, &m.Title, &m.Description); err != nil {
 		return err
 	}
-	m.Id = r.text.of(id)
+	m.Id = r.uuid(id)
 	r.course.Modules = append(r.course.Modules, m)
 	r.modules[id.Bytes] = m
 	return nil
@@ -257,7 +234,7 @@ func (r *courseReader) scanLesson(rows pgx.Rows) error {
 		&l.DurationSeconds, &l.PracticalSummary, &l.Checklist); err != nil {
 		return err
 	}
-	l.Id, l.VideoProvider = r.text.of(id), videoProviderFromDB(provider)
+	l.Id, l.VideoProvider = r.uuid(id), videoProviderFromDB(provider)
 	m, ok := r.modules[moduleID.Bytes]
 	if !ok {
 		return fmt.Errorf("lesson %s: module %s not read", l.Id, uuid.UUID(moduleID.Bytes))
@@ -273,7 +250,7 @@ func (r *courseReader) scanQuiz(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &moduleID, &lessonID, &q.Position, &q.Title, &q.MinScore); err != nil {
 		return err
 	}
-	q.Id = r.text.of(id)
+	q.Id = r.uuid(id)
 	if m, ok := r.modules[moduleID.Bytes]; ok && moduleID.Valid {
 		m.Quizzes = append(m.Quizzes, q)
 	} else if l, ok := r.lessons[lessonID.Bytes]; ok && lessonID.Valid {
@@ -292,7 +269,7 @@ func (r *courseReader) scanQuestion(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &quizID, &q.Position, &typ, &q.Text, &q.Explanation); err != nil {
 		return err
 	}
-	q.Id, q.Type = r.text.of(id), questionTypeFromDB(typ)
+	q.Id, q.Type = r.uuid(id), questionTypeFromDB(typ)
 	quiz, ok := r.quizzes[quizID.Bytes]
 	if !ok {
 		return fmt.Errorf("question %s: quiz %s not read", q.Id, uuid.UUID(quizID.Bytes))
@@ -307,7 +284,7 @@ func (r *courseReader) scanOptionRow(rows pgx.Rows) (o *contentv1.Option, questi
 	var id, question pgtype.UUID
 	o = &contentv1.Option{}
 	err = rows.Scan(&id, &question, &o.Position, &o.Text, &o.Correct, &o.Feedback)
-	o.Id = r.text.of(id)
+	o.Id = r.uuid(id)
 	return o, question.Bytes, err
 }
 
@@ -333,7 +310,7 @@ func (r *courseReader) scanLink(rows pgx.Rows) error {
 	if !ok {
 		return fmt.Errorf("competency link: lesson %s not read", uuid.UUID(lessonID.Bytes))
 	}
-	l.CompetencyIds = append(l.CompetencyIds, r.text.of(competencyID))
+	l.CompetencyIds = append(l.CompetencyIds, r.uuid(competencyID))
 	return nil
 }
 
@@ -343,7 +320,7 @@ func (r *courseReader) scanCompetency(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &c.Code, &c.Name, &c.Description); err != nil {
 		return err
 	}
-	c.Id = r.text.of(id)
+	c.Id = r.uuid(id)
 	r.course.Competencies = append(r.course.Competencies, c)
 	return nil
 }
@@ -355,7 +332,7 @@ func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &competencyID, &q.Position, &typ, &q.Text, &q.Explanation); err != nil {
 		return err
 	}
-	q.Id, q.CompetencyId, q.Type = r.text.of(id), r.text.of(competencyID), questionTypeFromDB(typ)
+	q.Id, q.CompetencyId, q.Type = r.uuid(id), r.uuid(competencyID), questionTypeFromDB(typ)
 	r.course.QuestionBank = append(r.course.QuestionBank, q)
 	r.bankQuestions[id.Bytes] = q
 	return nil
@@ -380,7 +357,7 @@ func (r *courseReader) scanFAQ(rows pgx.Rows) error {
 	if err := rows.Scan(&id, &f.Position, &f.Question, &f.Answer); err != nil {
 		return err
 	}
-	f.Id = r.text.of(id)
+	f.Id = r.uuid(id)
 	r.course.Faq = append(r.course.Faq, f)
 	return nil
 }

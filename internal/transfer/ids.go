@@ -3,10 +3,10 @@ package transfer
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
-	"unsafe"
 
 	"github.com/google/uuid"
+
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 // newIDs makes the new ids of one import and remembers the file id each one
@@ -24,12 +24,9 @@ import (
 //     response) and must not keep its memory alive.
 type newIDs struct {
 	prefix  [12]byte
-	fileIDs []string // by ordinal
-	block   []byte   // the text of the latest ids and file ids
+	fileIDs []string         // by ordinal
+	text    textblock.Blocks // the ids' text and the copies of the file ids
 }
-
-// idBlockIDs is how many ids' text one block holds.
-const idBlockIDs = 1024
 
 func makeNewIDs(capacity int) *newIDs {
 	n := &newIDs{fileIDs: make([]string, 0, capacity)}
@@ -44,36 +41,8 @@ func (n *newIDs) next(fileID string) string {
 	var u uuid.UUID
 	copy(u[:12], n.prefix[:])
 	binary.BigEndian.PutUint32(u[12:], uint32(len(n.fileIDs)))
-	n.fileIDs = append(n.fileIDs, n.copy(fileID))
-	if cap(n.block)-len(n.block) < 36 {
-		n.block = make([]byte, 0, 36*idBlockIDs)
-	}
-	start := len(n.block)
-	n.block = n.block[:start+36]
-	text := n.block[start:]
-	hex.Encode(text[0:8], u[0:4])
-	text[8] = '-'
-	hex.Encode(text[9:13], u[4:6])
-	text[13] = '-'
-	hex.Encode(text[14:18], u[6:8])
-	text[18] = '-'
-	hex.Encode(text[19:23], u[8:10])
-	text[23] = '-'
-	hex.Encode(text[24:36], u[10:16])
-	return unsafe.String(&text[0], 36) // the block is never written again
-}
-
-// copy returns a copy of s in the current block.
-func (n *newIDs) copy(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	if cap(n.block)-len(n.block) < len(s) {
-		n.block = make([]byte, 0, max(36*idBlockIDs, len(s)))
-	}
-	start := len(n.block)
-	n.block = append(n.block, s...)
-	return unsafe.String(&n.block[start], len(s))
+	n.fileIDs = append(n.fileIDs, n.text.Copy(fileID))
+	return n.text.UUID(u)
 }
 
 // fileID returns the id in the file of the entity given id by this import.

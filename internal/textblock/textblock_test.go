@@ -1,0 +1,36 @@
+package textblock_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/google/uuid"
+
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
+)
+
+func TestBlocks(t *testing.T) {
+	b := textblock.Blocks{BlockSize: 1024}
+	var want, got []string
+	for i := range 2000 { // many blocks
+		s := fmt.Sprint("opção-", i, strings.Repeat("x", i%40))
+		want, got = append(want, s), append(got, b.Copy(s))
+		u := uuid.New()
+		want, got = append(want, u.String()), append(got, b.UUID(u))
+	}
+	long := strings.Repeat("y", 100) // over a sixteenth of a block
+	want, got = append(want, long, ""), append(got, b.Copy(long), b.Copy(""))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("string %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	src := []byte("abcd")
+	kept := b.Copy(unsafe.String(&src[0], len(src))) // a string over memory that changes
+	src[0] = 'X'
+	if kept != "abcd" {
+		t.Errorf("the copy changed with its source: %q", kept)
+	}
+}
