@@ -21,18 +21,13 @@ import (
 )
 
 // fileMarshaler renders REST responses the way the transfer file is written: stable,
-// indented JSON with every field present and enums by name.
+// indented JSON with every field present and enums by name. (The file itself and
+// an apply's response are written by their routes, a part at a time.)
 type fileMarshaler struct {
 	runtime.JSONPb
-	metrics *metrics.Metrics
 }
 
 func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
-	if file, ok := v.(*contentv1.CourseExport); ok {
-		b, err := coursefile.Marshal(file) // the one-pass encoder of the file
-		m.metrics.ExportSent(metrics.TransportREST, len(b))
-		return b, err
-	}
 	compact, err := m.JSONPb.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -40,11 +35,11 @@ func (m *fileMarshaler) Marshal(v any) ([]byte, error) {
 	return coursefile.Indent(compact)
 }
 
-func newFileMarshaler(m *metrics.Metrics) *fileMarshaler {
+func newFileMarshaler() *fileMarshaler {
 	return &fileMarshaler{JSONPb: runtime.JSONPb{
 		MarshalOptions:   coursefile.MarshalOptions,
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-	}, metrics: m}
+	}}
 }
 
 // errorBody renders a status as the contract's Error; fromService says whether
@@ -157,7 +152,7 @@ func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequ
 		return nil, err
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler(m)),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newFileMarshaler()),
 		runtime.WithErrorHandler(gatewayErrors(log)),
 		runtime.WithRoutingErrorHandler(routingErrors(log, routes)),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeaders),
@@ -195,6 +190,10 @@ func newGateway(ctx context.Context, srv *intercepted, log *slog.Logger, maxRequ
 	}
 	imports := &importRoutes{mux: mux, srv: srv, maxBytes: maxRequestBytes, log: log}
 	if err := imports.register(); err != nil {
+		return nil, err
+	}
+	export := &exportRoute{mux: mux, srv: srv, metrics: m, log: log}
+	if err := export.register(); err != nil {
 		return nil, err
 	}
 	return headAsGet(mux), nil

@@ -45,7 +45,7 @@ func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.Expor
 		return nil, fmt.Errorf("set content-disposition: %w", err)
 	}
 	resp := &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}
-	if !metrics.IsREST(ctx) { // REST counts the JSON it writes (see fileMarshaler)
+	if !metrics.IsREST(ctx) { // REST counts the JSON it writes (see exportRoute)
 		h.metrics.ExportSent(metrics.TransportGRPC, proto.Size(resp))
 	}
 	return resp, nil

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/proto"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
+)
+
+const exportPattern = "/gestor/export/course/{course_id}"
+
+// exportRoute serves GET /gestor/export/course/{course_id} in place of the
+// generated handler, through the same chain, so that the file is written as it
+// is encoded (coursefile.Write) instead of rendered whole first: an L course is
+// 85 MiB of JSON.
+type exportRoute struct {
+	mux     *runtime.ServeMux
+	srv     *intercepted
+	metrics *metrics.Metrics
+	log     *slog.Logger
+}
+
+func (rt *exportRoute) register() error {
+	return rt.mux.HandlePath(http.MethodGet, exportPattern, rt.export)
+}
+
+func (rt *exportRoute) export(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	req := &contentv1.ExportCourseRequest{CourseId: params["course_id"]}
+	serveCallWith(rt.mux, w, r, contentv1.ContentTransferService_ExportCourse_FullMethodName, exportPattern,
+		func(ctx context.Context) (proto.Message, error) { return rt.srv.ExportCourse(ctx, req) },
+		func(ctx context.Context, _ runtime.Marshaler, resp proto.Message) {
+			forwardHeaders(ctx, w)
+			w.Header().Set("Content-Type", "application/json")
+			out := &countingWriter{w: w}
+			if err := coursefile.Write(out, resp.(*contentv1.ExportCourseResponse).GetFile()); err != nil {
+				rt.log.Warn("writing an export failed", "err", err) // the status is sent: the client sees a cut file
+			}
+			rt.metrics.ExportSent(metrics.TransportREST, int(out.n))
+		})
+}
+
+// forwardHeaders sets the HTTP headers of the call's gRPC headers, as the gateway
+// does for the responses it writes itself.
+func forwardHeaders(ctx context.Context, w http.ResponseWriter) {
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok {
+		return
+	}
+	for k, vs := range md.HeaderMD {
+		if h, ok := outgoingHeaders(k); ok {
+			for _, v := range vs {
+				w.Header().Add(h, v)
+			}
+		}
+	}
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
