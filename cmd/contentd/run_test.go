@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"os"
@@ -10,12 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/educacao-continuada/content-transfer/internal/syncbuf"
 )
 
 // repoRoot is the checkout, two levels above this package.
@@ -61,27 +61,9 @@ func runEnv(t *testing.T) []string {
 	return append(env, "DATA_DIR="+data, "HTTP_PORT="+freePort(t), "GRPC_PORT="+freePort(t))
 }
 
-// lockedBuffer is the output of a command read while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitOutput waits for want in out, while the command has not ended (exited
 // is closed when it has).
-func waitOutput(t *testing.T, out *lockedBuffer, exited <-chan struct{}, want string) {
+func waitOutput(t *testing.T, out *syncbuf.Buffer, exited <-chan struct{}, want string) {
 	t.Helper()
 	deadline := time.After(3 * time.Minute)
 	for !strings.Contains(out.String(), want) {
@@ -121,7 +103,7 @@ func TestMakeRunEndsWellOnCtrlC(t *testing.T) {
 	var tty *os.File
 	exited, result := started(t, cmd, func() (err error) { tty, err = pty.Start(cmd); return err })
 	defer tty.Close()
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	go func() { _, _ = io.Copy(out, tty) }()
 	waitOutput(t, out, exited, "Ctrl-C stops the server and the local PostgreSQL.")
 	if _, err := tty.Write([]byte{3}); err != nil { // Ctrl-C
@@ -145,7 +127,7 @@ func TestMakeRunWritesPlainTextToALog(t *testing.T) {
 	cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "run.sh"))
 	cmd.Dir, cmd.Env = repoRoot(t), runEnv(t)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	exited, result := started(t, cmd, cmd.Start)
 	waitOutput(t, out, exited, "Ctrl-C stops the server")

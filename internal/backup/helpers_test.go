@@ -1,14 +1,12 @@
 package backup_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +18,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/pgtools"
 	"github.com/educacao-continuada/content-transfer/internal/store"
+	"github.com/educacao-continuada/content-transfer/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -39,29 +38,11 @@ func open(ctx context.Context, conn pgtools.Conn) (backup.DB, func(), error) {
 	return store.New(pool), pool.Close, nil
 }
 
-// logBuffer collects a runner's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newRunner returns a runner with the machine's PostgreSQL client programs; its
 // logs are checked for the password when the test ends.
 func newRunner(t *testing.T) *backup.Runner {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	t.Cleanup(func() {
 		if strings.Contains(logs.String(), password) {
 			t.Errorf("the logs show the database password:\n%s", logs.String())

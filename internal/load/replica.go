@@ -1,16 +1,16 @@
 package load
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/educacao-continuada/content-transfer/internal/syncbuf"
 )
 
 // Replica is a `contentd serve` process on loopback ports.
@@ -18,7 +18,7 @@ type Replica struct {
 	// URL is the base URL of its REST gateway; GRPCAddr is its gRPC address.
 	URL, GRPCAddr string
 	cmd           *exec.Cmd
-	out           syncBuffer
+	out           syncbuf.Buffer
 }
 
 // StartReplica starts `contentd serve` from the binary with env added to ours
@@ -66,23 +66,6 @@ func (r *Replica) Pid() int { return r.cmd.Process.Pid }
 
 // Output is what the process wrote.
 func (r *Replica) Output() string { return r.out.String() }
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func freeAddrs() (string, string, error) {
 	var addrs []string

@@ -24,6 +24,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/server"
+	"github.com/educacao-continuada/content-transfer/internal/syncbuf"
 )
 
 // scrape reads /metrics, without a token, as Prometheus does.
@@ -199,7 +200,7 @@ func TestRequestIDs(t *testing.T) {
 // TestGRPCLogsAreJSON: what gRPC and grpc-gateway log (here as when a client
 // hangs up before its response is written) is a JSON line like the others.
 func TestGRPCLogsAreJSON(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	server.RouteGRPCLogs(slog.New(slog.NewJSONHandler(&buf, nil)))
 	grpclog.Errorf("Failed to write response: %v", "write: broken pipe")
 	var entry map[string]any

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/exaring/otelpgx"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -35,6 +32,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
+	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/metrics"
@@ -42,6 +40,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/requestid"
 	"github.com/educacao-continuada/content-transfer/internal/server"
 	"github.com/educacao-continuada/content-transfer/internal/store"
+	"github.com/educacao-continuada/content-transfer/internal/syncbuf"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -60,7 +59,7 @@ type env struct {
 	httpURL string
 	demoID  string
 	keys    *testKeys
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	token   string // the gestor token of conn and of REST calls
 	// backups is the backup destination the server lists.
 	backups backupdest.Destination
@@ -147,7 +146,7 @@ func startWith(t testing.TB, opt options) *env {
 		Integrity: &integrity.Service{DB: st, Audit: st, Scope: integrity.Scope{Schemas: []string{"public"}}},
 	}
 	m.RegisterBackups(svcs.Backups)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	srv, err := server.New(ctx, server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxRequestBytes: opt.maxRequestBytes,
@@ -193,24 +192,6 @@ func startWith(t testing.TB, opt options) *env {
 		httpURL: "http://" + srv.HTTPAddr().String(), demoID: course.GetId(), keys: keys, logs: logs,
 		token: token, backups: svcs.Backups.Dest, stop: stop, grpcAddr: srv.GRPCAddr().String(), httpAddr: srv.HTTPAddr().String(),
 	}
-}
-
-// syncBuffer is a log sink that tests can read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func (e *env) get(t testing.TB, path string) (*http.Response, []byte) {
