@@ -122,33 +122,133 @@ type batchSender interface {
 // statement sees the same state of a course being edited; read-only.
 const snapshotBegin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
 
-// courseReader appends the rows of each statement to the entities read before it.
+// courseReader appends the rows of each statement to the entities read before
+// it. An export of a small course is mostly allocation and garbage collection,
+// so the reader makes few: entities come from slabs, text is copied into
+// shared blocks, and a run of rows with the same parent (they are ordered by
+// it) looks the parent up once.
 type courseReader struct {
 	course        *contentv1.Course
-	modules       map[uuid.UUID]*contentv1.Module
-	lessons       map[uuid.UUID]*contentv1.Lesson
-	quizzes       map[uuid.UUID]*contentv1.Quiz
-	questions     map[uuid.UUID]*contentv1.Question
-	bankQuestions map[uuid.UUID]*contentv1.BankQuestion
-	// text holds the ids' text: PostgreSQL sends the ids in binary.
-	text textblock.Blocks
+	modules       parents[contentv1.Module]
+	lessons       parents[contentv1.Lesson]
+	quizzes       parents[contentv1.Quiz]
+	questions     parents[contentv1.Question]
+	bankQuestions parents[contentv1.BankQuestion]
+
+	newModule       slab[contentv1.Module]
+	newLesson       slab[contentv1.Lesson]
+	newQuiz         slab[contentv1.Quiz]
+	newQuestion     slab[contentv1.Question]
+	newOption       slab[contentv1.Option]
+	newCompetency   slab[contentv1.Competency]
+	newBankQuestion slab[contentv1.BankQuestion]
+	newFAQ          slab[contentv1.FaqEntry]
+
+	// text holds the ids' text (PostgreSQL sends the ids in binary) and every
+	// text column, which scans through texts.
+	text  textblock.Blocks
+	texts [3]blockText
+	enum  dbEnum
+	// A row's ids and the arguments of its Scan: locals would escape to the
+	// heap, an allocation each per row.
+	id, parent, other pgtype.UUID
+	dest              [9]any
 }
 
 // uuid is the text of a uuid read, as PostgreSQL writes it.
-func (r *courseReader) uuid(id pgtype.UUID) string { return r.text.UUID(id.Bytes) }
+func (r *courseReader) uuid(id *pgtype.UUID) string { return r.text.UUID(id.Bytes) }
+
+// scan scans a row into dest through r.dest: the variadic array of the call
+// stays on the caller's stack.
+func (r *courseReader) scan(rows pgx.Rows, dest ...any) error {
+	n := copy(r.dest[:], dest)
+	return rows.Scan(r.dest[:n]...)
+}
+
+// into points the reader's text scanners at dst, in order, for one row.
+func (r *courseReader) into(dst ...*string) (a, b, c *blockText) {
+	for i, d := range dst {
+		r.texts[i] = blockText{dst: d, text: &r.text}
+	}
+	return &r.texts[0], &r.texts[1], &r.texts[2]
+}
+
+// blockText scans a text column into a string of its blocks: pgx hands over
+// its read buffer, which is copied once, without an allocation of its own.
+type blockText struct {
+	dst  *string
+	text *textblock.Blocks
+}
+
+func (t *blockText) ScanBytes(src []byte) error {
+	*t.dst = t.text.CopyBytes(src)
+	return nil
+}
+
+// dbEnum scans a text column holding an enum's database name into its number.
+type dbEnum struct {
+	byName map[string]int32
+	value  int32
+}
+
+func (e *dbEnum) of(byName map[string]int32) *dbEnum {
+	e.byName = byName
+	return e
+}
+
+func (e *dbEnum) ScanBytes(src []byte) error {
+	e.value = e.byName[string(src)]
+	return nil
+}
+
+// parents finds the parent of a row by its id, looking it up once for a run of
+// rows with the same parent.
+type parents[T any] struct {
+	byID   map[uuid.UUID]*T
+	lastID uuid.UUID
+	last   *T
+}
+
+func (p *parents[T]) add(id uuid.UUID, v *T) {
+	if p.byID == nil {
+		p.byID = map[uuid.UUID]*T{}
+	}
+	p.byID[id] = v
+}
+
+func (p *parents[T]) get(id uuid.UUID) (*T, bool) {
+	if p.last != nil && id == p.lastID {
+		return p.last, true
+	}
+	v, ok := p.byID[id]
+	if ok {
+		p.last, p.lastID = v, id
+	}
+	return v, ok
+}
+
+// slab hands out zeroed values of T from shared chunks, which grow from 8 to
+// 512 values: one allocation for many small messages that live and die together.
+type slab[T any] struct {
+	free []T
+	next int
+}
+
+func (s *slab[T]) new() *T {
+	if len(s.free) == 0 {
+		s.next = min(max(2*s.next, 8), 512)
+		s.free = make([]T, s.next)
+	}
+	v := &s.free[0]
+	s.free = s.free[1:]
+	return v
+}
 
 // readCourse sends the snapshot's BEGIN, the statements and its COMMIT as one
 // pipelined batch: one round trip for the whole export. On an error the
 // connection is left in a failed transaction, which the pool discards.
 func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
-	r := &courseReader{
-		course:        &contentv1.Course{},
-		modules:       map[uuid.UUID]*contentv1.Module{},
-		lessons:       map[uuid.UUID]*contentv1.Lesson{},
-		quizzes:       map[uuid.UUID]*contentv1.Quiz{},
-		questions:     map[uuid.UUID]*contentv1.Question{},
-		bankQuestions: map[uuid.UUID]*contentv1.BankQuestion{},
-	}
+	r := &courseReader{course: &contentv1.Course{}}
 	scans := []func(pgx.Rows) error{
 		r.scanCourse, r.scanModule, r.scanLesson, r.scanQuiz, r.scanQuestion, r.scanOption,
 		r.scanLink, r.scanCompetency, r.scanBankQuestion, r.scanBankOption, r.scanFAQ,
@@ -204,86 +304,89 @@ func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.
 }
 
 func (r *courseReader) scanCourse(rows pgx.Rows) error {
-	var id pgtype.UUID
-	var status string
+	id := &r.id
 	c := r.course
-	if err := rows.Scan(&id, &c.Title, &c.Description, &status); err != nil {
+	title, description, _ := r.into(&c.Title, &c.Description)
+	if err := r.scan(rows, id, title, description, r.enum.of(courseStatusByDB)); err != nil {
 		return err
 	}
-	c.Id, c.Status = r.uuid(id), courseStatusFromDB(status)
+	c.Id, c.Status = r.uuid(id), contentv1.CourseStatus(r.enum.value)
 	return nil
 }
 
 func (r *courseReader) scanModule(rows pgx.Rows) error {
-	var id pgtype.UUID
-	m := &contentv1.Module{}
-	if err := rows.Scan(&id, &m.Position, &m.Title, &m.Description); err != nil {
+	id := &r.id
+	m := r.newModule.new()
+	title, description, _ := r.into(&m.Title, &m.Description)
+	if err := r.scan(rows, id, &m.Position, title, description); err != nil {
 		return err
 	}
 	m.Id = r.uuid(id)
 	r.course.Modules = append(r.course.Modules, m)
-	r.modules[id.Bytes] = m
+	r.modules.add(id.Bytes, m)
 	return nil
 }
 
 func (r *courseReader) scanLesson(rows pgx.Rows) error {
-	var id, moduleID pgtype.UUID
-	var provider string
-	l := &contentv1.Lesson{}
-	if err := rows.Scan(&id, &moduleID, &l.Position, &l.Title, &l.VideoUrl, &provider,
-		&l.DurationSeconds, &l.PracticalSummary, &l.Checklist); err != nil {
+	id, moduleID := &r.id, &r.parent
+	l := r.newLesson.new()
+	title, videoURL, summary := r.into(&l.Title, &l.VideoUrl, &l.PracticalSummary)
+	if err := r.scan(rows, id, moduleID, &l.Position, title, videoURL, r.enum.of(videoProviderByDB),
+		&l.DurationSeconds, summary, &l.Checklist); err != nil {
 		return err
 	}
-	l.Id, l.VideoProvider = r.uuid(id), videoProviderFromDB(provider)
-	m, ok := r.modules[moduleID.Bytes]
+	l.Id, l.VideoProvider = r.uuid(id), contentv1.VideoProvider(r.enum.value)
+	m, ok := r.modules.get(moduleID.Bytes)
 	if !ok {
 		return fmt.Errorf("lesson %s: module %s not read", l.Id, uuid.UUID(moduleID.Bytes))
 	}
 	m.Lessons = append(m.Lessons, l)
-	r.lessons[id.Bytes] = l
+	r.lessons.add(id.Bytes, l)
 	return nil
 }
 
 func (r *courseReader) scanQuiz(rows pgx.Rows) error {
-	var id, moduleID, lessonID pgtype.UUID // one of the parents is null
-	q := &contentv1.Quiz{}
-	if err := rows.Scan(&id, &moduleID, &lessonID, &q.Position, &q.Title, &q.MinScore); err != nil {
+	id, moduleID, lessonID := &r.id, &r.parent, &r.other // one of the parents is null
+	q := r.newQuiz.new()
+	title, _, _ := r.into(&q.Title)
+	if err := r.scan(rows, id, moduleID, lessonID, &q.Position, title, &q.MinScore); err != nil {
 		return err
 	}
 	q.Id = r.uuid(id)
-	if m, ok := r.modules[moduleID.Bytes]; ok && moduleID.Valid {
+	if m, ok := r.modules.get(moduleID.Bytes); ok && moduleID.Valid {
 		m.Quizzes = append(m.Quizzes, q)
-	} else if l, ok := r.lessons[lessonID.Bytes]; ok && lessonID.Valid {
+	} else if l, ok := r.lessons.get(lessonID.Bytes); ok && lessonID.Valid {
 		l.Quizzes = append(l.Quizzes, q)
 	} else {
 		return fmt.Errorf("quiz %s: parent not read", q.Id)
 	}
-	r.quizzes[id.Bytes] = q
+	r.quizzes.add(id.Bytes, q)
 	return nil
 }
 
 func (r *courseReader) scanQuestion(rows pgx.Rows) error {
-	var id, quizID pgtype.UUID
-	var typ string
-	q := &contentv1.Question{}
-	if err := rows.Scan(&id, &quizID, &q.Position, &typ, &q.Text, &q.Explanation); err != nil {
+	id, quizID := &r.id, &r.parent
+	q := r.newQuestion.new()
+	text, explanation, _ := r.into(&q.Text, &q.Explanation)
+	if err := r.scan(rows, id, quizID, &q.Position, r.enum.of(questionTypeByDB), text, explanation); err != nil {
 		return err
 	}
-	q.Id, q.Type = r.uuid(id), questionTypeFromDB(typ)
-	quiz, ok := r.quizzes[quizID.Bytes]
+	q.Id, q.Type = r.uuid(id), contentv1.QuestionType(r.enum.value)
+	quiz, ok := r.quizzes.get(quizID.Bytes)
 	if !ok {
 		return fmt.Errorf("question %s: quiz %s not read", q.Id, uuid.UUID(quizID.Bytes))
 	}
 	quiz.Questions = append(quiz.Questions, q)
-	r.questions[id.Bytes] = q
+	r.questions.add(id.Bytes, q)
 	return nil
 }
 
 // scanOptionRow scans an option row of either table of options.
 func (r *courseReader) scanOptionRow(rows pgx.Rows) (o *contentv1.Option, questionID uuid.UUID, err error) {
-	var id, question pgtype.UUID
-	o = &contentv1.Option{}
-	err = rows.Scan(&id, &question, &o.Position, &o.Text, &o.Correct, &o.Feedback)
+	id, question := &r.id, &r.parent
+	o = r.newOption.new()
+	text, feedback, _ := r.into(&o.Text, &o.Feedback)
+	err = r.scan(rows, id, question, &o.Position, text, &o.Correct, feedback)
 	o.Id = r.uuid(id)
 	return o, question.Bytes, err
 }
@@ -293,7 +396,7 @@ func (r *courseReader) scanOption(rows pgx.Rows) error {
 	if err != nil {
 		return err
 	}
-	q, ok := r.questions[questionID]
+	q, ok := r.questions.get(questionID)
 	if !ok {
 		return fmt.Errorf("option %s: question %s not read", o.Id, questionID)
 	}
@@ -302,11 +405,11 @@ func (r *courseReader) scanOption(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanLink(rows pgx.Rows) error {
-	var lessonID, competencyID pgtype.UUID
-	if err := rows.Scan(&lessonID, &competencyID); err != nil {
+	lessonID, competencyID := &r.parent, &r.id
+	if err := r.scan(rows, lessonID, competencyID); err != nil {
 		return err
 	}
-	l, ok := r.lessons[lessonID.Bytes]
+	l, ok := r.lessons.get(lessonID.Bytes)
 	if !ok {
 		return fmt.Errorf("competency link: lesson %s not read", uuid.UUID(lessonID.Bytes))
 	}
@@ -315,9 +418,10 @@ func (r *courseReader) scanLink(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanCompetency(rows pgx.Rows) error {
-	var id pgtype.UUID
-	c := &contentv1.Competency{}
-	if err := rows.Scan(&id, &c.Code, &c.Name, &c.Description); err != nil {
+	id := &r.id
+	c := r.newCompetency.new()
+	code, name, description := r.into(&c.Code, &c.Name, &c.Description)
+	if err := r.scan(rows, id, code, name, description); err != nil {
 		return err
 	}
 	c.Id = r.uuid(id)
@@ -326,15 +430,15 @@ func (r *courseReader) scanCompetency(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
-	var id, competencyID pgtype.UUID
-	var typ string
-	q := &contentv1.BankQuestion{}
-	if err := rows.Scan(&id, &competencyID, &q.Position, &typ, &q.Text, &q.Explanation); err != nil {
+	id, competencyID := &r.id, &r.parent
+	q := r.newBankQuestion.new()
+	text, explanation, _ := r.into(&q.Text, &q.Explanation)
+	if err := r.scan(rows, id, competencyID, &q.Position, r.enum.of(questionTypeByDB), text, explanation); err != nil {
 		return err
 	}
-	q.Id, q.CompetencyId, q.Type = r.uuid(id), r.uuid(competencyID), questionTypeFromDB(typ)
+	q.Id, q.CompetencyId, q.Type = r.uuid(id), r.uuid(competencyID), contentv1.QuestionType(r.enum.value)
 	r.course.QuestionBank = append(r.course.QuestionBank, q)
-	r.bankQuestions[id.Bytes] = q
+	r.bankQuestions.add(id.Bytes, q)
 	return nil
 }
 
@@ -343,7 +447,7 @@ func (r *courseReader) scanBankOption(rows pgx.Rows) error {
 	if err != nil {
 		return err
 	}
-	q, ok := r.bankQuestions[questionID]
+	q, ok := r.bankQuestions.get(questionID)
 	if !ok {
 		return fmt.Errorf("bank option %s: question %s not read", o.Id, questionID)
 	}
@@ -352,9 +456,10 @@ func (r *courseReader) scanBankOption(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanFAQ(rows pgx.Rows) error {
-	var id pgtype.UUID
-	f := &contentv1.FaqEntry{}
-	if err := rows.Scan(&id, &f.Position, &f.Question, &f.Answer); err != nil {
+	id := &r.id
+	f := r.newFAQ.new()
+	question, answer, _ := r.into(&f.Question, &f.Answer)
+	if err := r.scan(rows, id, &f.Position, question, answer); err != nil {
 		return err
 	}
 	f.Id = r.uuid(id)

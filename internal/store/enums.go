@@ -10,24 +10,31 @@ import (
 // enums carry a type prefix (COURSE_STATUS_DRAFT). An unknown name becomes
 // UNSPECIFIED, which CHECK constraints keep from happening.
 
+// The enums' numbers by their database names.
+var (
+	courseStatusByDB  = byDBName(contentv1.CourseStatus_value, "COURSE_STATUS_")
+	videoProviderByDB = byDBName(contentv1.VideoProvider_value, "VIDEO_PROVIDER_")
+	questionTypeByDB  = byDBName(contentv1.QuestionType_value, "QUESTION_TYPE_")
+)
+
+func byDBName(values map[string]int32, prefix string) map[string]int32 {
+	m := make(map[string]int32, len(values))
+	for name, n := range values {
+		m[strings.TrimPrefix(name, prefix)] = n
+	}
+	return m
+}
+
 func courseStatusFromDB(s string) contentv1.CourseStatus {
-	return contentv1.CourseStatus(contentv1.CourseStatus_value["COURSE_STATUS_"+s])
+	return contentv1.CourseStatus(courseStatusByDB[s])
 }
 
 func courseStatusToDB(s contentv1.CourseStatus) string {
 	return strings.TrimPrefix(s.String(), "COURSE_STATUS_")
 }
 
-func videoProviderFromDB(s string) contentv1.VideoProvider {
-	return contentv1.VideoProvider(contentv1.VideoProvider_value["VIDEO_PROVIDER_"+s])
-}
-
 func videoProviderToDB(p contentv1.VideoProvider) string {
 	return strings.TrimPrefix(p.String(), "VIDEO_PROVIDER_")
-}
-
-func questionTypeFromDB(s string) contentv1.QuestionType {
-	return contentv1.QuestionType(contentv1.QuestionType_value["QUESTION_TYPE_"+s])
 }
 
 func questionTypeToDB(t contentv1.QuestionType) string {

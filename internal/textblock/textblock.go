@@ -36,6 +36,12 @@ func (b *Blocks) Copy(s string) string {
 	return unsafe.String(&dst[0], len(dst))
 }
 
+// CopyBytes returns p as a string that does not share memory with p: a
+// database driver's buffer, valid only until its next read.
+func (b *Blocks) CopyBytes(p []byte) string {
+	return b.Copy(unsafe.String(unsafe.SliceData(p), len(p)))
+}
+
 // UUID returns the text of u as PostgreSQL writes it: lower case, with dashes.
 func (b *Blocks) UUID(u [16]byte) string {
 	text := b.take(36)

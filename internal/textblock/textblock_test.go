@@ -33,4 +33,9 @@ func TestBlocks(t *testing.T) {
 	if kept != "abcd" {
 		t.Errorf("the copy changed with its source: %q", kept)
 	}
+	keptBytes := b.CopyBytes(src)
+	src[0] = 'Y'
+	if keptBytes != "Xbcd" || b.CopyBytes(nil) != "" {
+		t.Errorf("CopyBytes = %q, want a copy that stays Xbcd", keptBytes)
+	}
 }
