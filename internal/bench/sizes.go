@@ -5,12 +5,15 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"google.golang.org/grpc"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
@@ -159,8 +162,15 @@ func (r *runner) restImport(ctx context.Context, op string, file []byte) error {
 	return nil
 }
 
+// grpcExport exports a course over gRPC and reads the response without
+// parsing it (discardCodec).
 func (r *runner) grpcExport(ctx context.Context, courseID string) error {
-	_, err := r.client.ExportCourse(r.authed(ctx), &contentv1.ExportCourseRequest{CourseId: courseID})
+	var resp receivedBytes
+	err := r.conn.Invoke(r.authed(ctx), contentv1.ContentTransferService_ExportCourse_FullMethodName,
+		&contentv1.ExportCourseRequest{CourseId: courseID}, &resp, grpc.ForceCodecV2(discardCodec{}))
+	if err == nil && resp.n == 0 {
+		return errors.New("gRPC export: empty response")
+	}
 	return err
 }
 
