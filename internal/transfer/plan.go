@@ -98,19 +98,30 @@ func (m idMap) messages() []*contentv1.IdMapping {
 	return idMappings(m.len(), m.created, m.planned)
 }
 
-// idMappings makes messages of the n entries of parts, in one allocation.
+// idMappings makes messages of the n entries of parts, allocated mappingChunk at
+// a time. A large course's id map is tens of MiB of messages, made at the end
+// of an apply, its peak: one allocation would need that much contiguous memory,
+// new to the process, where chunks fit in the memory the parsed course leaves.
 func idMappings(n int, parts ...[]idMapEntry) []*contentv1.IdMapping {
 	out := make([]*contentv1.IdMapping, 0, n)
-	all := make([]contentv1.IdMapping, n)
+	var chunk []contentv1.IdMapping
 	for _, part := range parts {
 		for _, e := range part {
-			i := len(out)
-			all[i] = contentv1.IdMapping{Kind: kindNames[e.kind], ExternalId: e.fileID, Id: e.id, Outcome: e.outcome, Reason: reasonTexts[e.reason]}
-			out = append(out, &all[i])
+			if len(chunk) == 0 {
+				chunk = make([]contentv1.IdMapping, min(mappingChunk, n-len(out)))
+			}
+			m := &chunk[0]
+			chunk = chunk[1:]
+			m.Kind, m.ExternalId, m.Id, m.Outcome, m.Reason = kindNames[e.kind], e.fileID, e.id, e.outcome, reasonTexts[e.reason]
+			out = append(out, m)
 		}
 	}
 	return out
 }
+
+// mappingChunk is how many id map messages idMappings allocates at a time
+// (about 100 KiB).
+const mappingChunk = 1024
 
 // importCourse is a (valid, position-normalised) course of a file made ready to
 // write. Every entity gets its new id once, in place, so that no copy of what can
