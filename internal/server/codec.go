@@ -31,6 +31,40 @@ func newFileCodec(bodies *fileBodies) fileCodec {
 	return fileCodec{CodecV2: encoding.GetCodecV2(proto.Name), bodies: bodies}
 }
 
+// Marshal is the stock codec's, except for an apply's response with a long id
+// map (a large course's has hundreds of thousands of entries, tens of MiB on
+// the wire), which is written in parts of idMapPart entries. Each part is an
+// allocation of its own, of about 100 KiB, that fits in the memory the parsed
+// course leaves; one buffer for the whole message would be new memory at the
+// end of the apply, its peak. The bytes are the stock codec's: a repeated
+// field is its elements' encodings one after another, and a response holding
+// only some of them encodes as just those.
+func (c fileCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(*contentv1.ApplyImportResponse)
+	if !ok || len(m.GetIdMap()) <= idMapPart {
+		return c.CodecV2.Marshal(v)
+	}
+	head, err := protov2.Marshal(&contentv1.ApplyImportResponse{
+		CourseId: m.GetCourseId(), ImportBatchId: m.GetImportBatchId(), Report: m.GetReport(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := mem.BufferSlice{mem.SliceBuffer(head)}
+	idMap := m.GetIdMap()
+	for start := 0; start < len(idMap); start += idMapPart {
+		part, err := protov2.Marshal(&contentv1.ApplyImportResponse{IdMap: idMap[start:min(start+idMapPart, len(idMap))]})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mem.SliceBuffer(part))
+	}
+	return out, nil
+}
+
+// idMapPart is how many id map entries Marshal writes per part.
+const idMapPart = 1024
+
 func (c fileCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	switch m := v.(type) {
 	case *contentv1.AnalyzeImportRequest:

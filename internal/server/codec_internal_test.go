@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -140,4 +141,38 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestFileCodecEncodesAsProtoDoes(t *testing.T) {
+	codec := newFileCodec(&fileBodies{})
+	for _, n := range []int{0, 1, idMapPart, idMapPart + 1, 3*idMapPart + 7} {
+		resp := &contentv1.ApplyImportResponse{
+			CourseId: "c", ImportBatchId: "b",
+			Report: &contentv1.ImportReport{Ok: true, Warnings: []*contentv1.Finding{{Code: "W", Message: "aviso"}}},
+		}
+		if n == idMapPart+1 {
+			resp.CourseId, resp.Report = "", nil // the parts stand alone without a head
+		}
+		for i := range n {
+			resp.IdMap = append(resp.IdMap, &contentv1.IdMapping{
+				Kind: "lesson", ExternalId: strings.Repeat("x", i%300), Id: string(rune('a' + i%26)),
+				Outcome: contentv1.IdMappingOutcome(i % 4), Reason: strings.Repeat("ç", i%7),
+			})
+		}
+		want, err := proto.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := codec.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := data.Materialize(); !bytes.Equal(got, want) {
+			t.Errorf("%d entries: the codec's bytes differ from proto's (%d, want %d bytes)", n, len(got), len(want))
+		}
+		if parts, wantParts := len(data), 1+(n+idMapPart-1)/idMapPart; n > idMapPart && parts != wantParts {
+			t.Errorf("%d entries: %d buffers, want %d", n, parts, wantParts)
+		}
+		data.Free()
+	}
 }
