@@ -21,6 +21,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
@@ -190,7 +191,7 @@ func (r *runner) authed(ctx context.Context) context.Context {
 }
 
 func (r *runner) reps(size string) int {
-	if size == "L" {
+	if size == "L" || size == coursegen.Real {
 		return max(1, r.opt.Reps/3)
 	}
 	return max(1, r.opt.Reps)

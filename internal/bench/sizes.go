@@ -21,9 +21,14 @@ import (
 )
 
 func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, error) {
-	shape, ok := coursegen.Sizes[size]
-	if !ok {
-		return nil, fmt.Errorf("unknown size %q", size)
+	// Each size has seeds of its own: a course's competency codes carry its seed.
+	seeds := uint64(1000 * (1 + strings.Index("SMLR", size)))
+	course := func(seed uint64) ([]byte, error) {
+		c, err := coursegen.Named(size, seeds+seed)
+		if err != nil {
+			return nil, err
+		}
+		return coursefile.Marshal(c)
 	}
 	res := &SizeResult{Size: size}
 	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
@@ -32,8 +37,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		pid := r.server.Pid()
 		// Each repetition of each size imports new content (competency codes carry
 		// the seed), so that every apply creates everything and does the same work.
-		seed := uint64(1000*(1+strings.Index("SML", size)) + rep + 1)
-		file, err := coursefile.Marshal(coursegen.Generate(shape, seed))
+		file, err := course(uint64(rep + 1))
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +101,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	}
 	// Memory: each operation once more, each on a fresh server. The apply imports
 	// new content, so that it creates everything, as the timed ones did.
-	file, err := coursefile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+999)))
+	file, err := course(999)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +114,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	if res.PeakAnalyzeREST, err = r.peakOnFreshServer(ctx, func() error { return r.restImport(ctx, "analyze", file) }); err != nil {
 		return nil, err
 	}
-	restFile, err := coursefile.Marshal(coursegen.Generate(shape, uint64(1000*(1+strings.Index("SML", size))+998)))
+	restFile, err := course(998)
 	if err != nil {
 		return nil, err
 	}
