@@ -179,8 +179,14 @@ func (r *runner) pgTool(ctx context.Context, name string, args ...string) error 
 func (r *runner) pgbench(ctx context.Context) (float64, int, error) {
 	var script strings.Builder
 	script.WriteString("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
-	for _, sql := range store.ExportStatements() {
-		script.WriteString(strings.Join(strings.Fields(strings.ReplaceAll(sql, "$1", ":course")), " ") + ";\n")
+	for _, st := range store.ExportStatements() {
+		// The id arrays the first round trip reads become variables (\gset)
+		// that the statements after it take.
+		end := ";"
+		if st.SetsParams {
+			end = ` \gset`
+		}
+		script.WriteString(strings.Join(strings.Fields(strings.ReplaceAll(st.SQL, "$1", ":"+st.Param)), " ") + end + "\n")
 	}
 	script.WriteString("COMMIT;\n")
 	// Every export then records itself in the audit log, in its own statement.

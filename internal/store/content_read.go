@@ -14,26 +14,37 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
-// The export reads one statement per content table, all sent in a single batch
-// inside one snapshot: the number of queries and round trips is the same for a
-// course of one lesson or of ten thousand. Each statement walks down from the
-// course through "= ANY(ARRAY(subquery))": PostgreSQL runs each subquery once, as
-// an init plan, then index scans, so that a small course stays fast next to a huge
-// one whatever the statistics say. Rows are ordered so that appending them to
+// The export reads one statement per content table, inside one snapshot, in two
+// round trips whatever the size of the course. The first opens the snapshot and
+// reads the course row and, once, the ids the other statements select by: the
+// course's lessons, quizzes, quiz questions, the competencies its lessons link
+// to and their bank questions. The second sends them back as arrays, one per
+// statement, to "= ANY($1)": PostgreSQL then walks an index once per id, so that
+// a small course stays fast next to a huge one whatever the statistics say.
+// (Each statement computing the ids it needs as subqueries, in one round trip,
+// walked the same indexes once per statement: more than half of the export of a
+// course of ten thousand modules.) Rows are ordered so that appending them to
 // their parents gives the exported order. Ids come as binary uuids, not text:
 // PostgreSQL then sorts 16 bytes, not 36 (the options of an L course: 170 → 86
 // ms), and the text is made here.
 const (
-	// The ids of the course's modules, lessons, quizzes, quiz questions and of
-	// the competencies its lessons link to, as arrays for = ANY(...).
-	moduleIDs     = `ARRAY(SELECT id FROM modules WHERE course_id = $1)`
-	lessonIDs     = `ARRAY(SELECT id FROM lessons WHERE module_id = ANY(` + moduleIDs + `))`
-	quizIDs       = `ARRAY(SELECT id FROM quizzes WHERE module_id = ANY(` + moduleIDs + `) UNION ALL SELECT id FROM quizzes WHERE lesson_id = ANY(` + lessonIDs + `))`
-	questionIDs   = `ARRAY(SELECT id FROM quiz_questions WHERE quiz_id = ANY(` + quizIDs + `))`
-	competencyIDs = `ARRAY(SELECT DISTINCT competency_id FROM lesson_competencies WHERE lesson_id = ANY(` + lessonIDs + `))`
-
 	sqlCourseRow = `
 SELECT id, title, description, status FROM courses WHERE id = $1`
+
+	// sqlCourseIDs reads the id arrays, each computed once (a CTE used twice
+	// is materialised).
+	sqlCourseIDs = `
+WITH m AS (SELECT id FROM modules WHERE course_id = $1),
+     l AS (SELECT id FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM m))),
+     q AS (SELECT id FROM quizzes WHERE module_id = ANY(ARRAY(SELECT id FROM m))
+           UNION ALL
+           SELECT id FROM quizzes WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
+     c AS (SELECT DISTINCT competency_id AS id FROM lesson_competencies WHERE lesson_id = ANY(ARRAY(SELECT id FROM l)))
+SELECT ARRAY(SELECT id FROM l) AS lessons,
+       ARRAY(SELECT id FROM q) AS quizzes,
+       ARRAY(SELECT id FROM quiz_questions WHERE quiz_id = ANY(ARRAY(SELECT id FROM q))) AS questions,
+       ARRAY(SELECT id FROM c) AS competencies,
+       ARRAY(SELECT id FROM bank_questions WHERE competency_id = ANY(ARRAY(SELECT id FROM c))) AS bank_questions`
 
 	sqlCourseModules = `
 SELECT id, position, title, description
@@ -43,45 +54,44 @@ ORDER BY position`
 	sqlCourseLessons = `
 SELECT id, module_id, position, title, video_url, video_provider,
        duration_seconds, practical_summary, checklist
-FROM lessons WHERE module_id = ANY(` + moduleIDs + `)
+FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM modules WHERE course_id = $1))
 ORDER BY module_id, position`
 
 	sqlCourseQuizzes = `
 SELECT id, module_id, lesson_id, position, title, min_score
-FROM quizzes WHERE id = ANY(` + quizIDs + `)
+FROM quizzes WHERE id = ANY($1::uuid[])
 ORDER BY position, id`
 
 	sqlCourseQuestions = `
 SELECT id, quiz_id, position, type, text, explanation
-FROM quiz_questions WHERE quiz_id = ANY(` + quizIDs + `)
+FROM quiz_questions WHERE quiz_id = ANY($1::uuid[])
 ORDER BY quiz_id, position`
 
 	sqlCourseOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM quiz_options WHERE question_id = ANY(` + questionIDs + `)
+FROM quiz_options WHERE question_id = ANY($1::uuid[])
 ORDER BY question_id, position`
 
 	sqlCourseLinks = `
 SELECT lc.lesson_id, lc.competency_id
 FROM lesson_competencies lc JOIN competencies c ON c.id = lc.competency_id
-WHERE lc.lesson_id = ANY(` + lessonIDs + `)
+WHERE lc.lesson_id = ANY($1::uuid[])
 ORDER BY lc.lesson_id, c.code`
 
 	sqlCourseCompetencies = `
 SELECT id, code, name, description
-FROM competencies WHERE id = ANY(` + competencyIDs + `)
+FROM competencies WHERE id = ANY($1::uuid[])
 ORDER BY code`
 
 	sqlCourseBankQuestions = `
 SELECT bq.id, bq.competency_id, bq.position, bq.type, bq.text, bq.explanation
 FROM bank_questions bq JOIN competencies c ON c.id = bq.competency_id
-WHERE bq.competency_id = ANY(` + competencyIDs + `)
+WHERE bq.competency_id = ANY($1::uuid[])
 ORDER BY c.code, bq.position`
 
 	sqlCourseBankOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM bank_options
-WHERE question_id = ANY(ARRAY(SELECT id FROM bank_questions WHERE competency_id = ANY(` + competencyIDs + `)))
+FROM bank_options WHERE question_id = ANY($1::uuid[])
 ORDER BY question_id, position`
 
 	sqlCourseFAQ = `
@@ -90,32 +100,71 @@ FROM course_faqs WHERE course_id = $1
 ORDER BY position`
 )
 
-// exportStatements are the statements of an export, in order; each takes the
-// course id as $1.
-var exportStatements = []string{
-	sqlCourseRow, sqlCourseModules, sqlCourseLessons, sqlCourseQuizzes, sqlCourseQuestions, sqlCourseOptions,
-	sqlCourseLinks, sqlCourseCompetencies, sqlCourseBankQuestions, sqlCourseBankOptions, sqlCourseFAQ,
+// courseIDs are the id arrays sqlCourseIDs reads, by its column names.
+type courseIDs struct {
+	lessons, quizzes, questions, competencies, bankQuestions []pgtype.UUID
 }
 
-// ExportStatements returns the SQL an export runs, in one snapshot, for a course
-// id given as $1: what a benchmark replays with pgbench as the database's limit.
-func ExportStatements() []string { return append([]string(nil), exportStatements...) }
+// contentStatement is a statement of the export's second round trip: its SQL,
+// its parameter $1 (the course id, or one of the id arrays, named as
+// sqlCourseIDs's column) and how its rows join the course.
+type contentStatement struct {
+	sql   string
+	param string
+	arg   func(id uuid.UUID, ids *courseIDs) any
+	scan  func(r *courseReader, rows pgx.Rows) error
+}
+
+func courseID(id uuid.UUID, _ *courseIDs) any { return id }
+
+var contentStatements = []contentStatement{
+	{sqlCourseModules, "course", courseID, (*courseReader).scanModule},
+	{sqlCourseLessons, "course", courseID, (*courseReader).scanLesson},
+	{sqlCourseQuizzes, "quizzes", func(_ uuid.UUID, ids *courseIDs) any { return ids.quizzes }, (*courseReader).scanQuiz},
+	{sqlCourseQuestions, "quizzes", func(_ uuid.UUID, ids *courseIDs) any { return ids.quizzes }, (*courseReader).scanQuestion},
+	{sqlCourseOptions, "questions", func(_ uuid.UUID, ids *courseIDs) any { return ids.questions }, (*courseReader).scanOption},
+	{sqlCourseLinks, "lessons", func(_ uuid.UUID, ids *courseIDs) any { return ids.lessons }, (*courseReader).scanLink},
+	{sqlCourseCompetencies, "competencies", func(_ uuid.UUID, ids *courseIDs) any { return ids.competencies }, (*courseReader).scanCompetency},
+	{sqlCourseBankQuestions, "competencies", func(_ uuid.UUID, ids *courseIDs) any { return ids.competencies }, (*courseReader).scanBankQuestion},
+	{sqlCourseBankOptions, "bank_questions", func(_ uuid.UUID, ids *courseIDs) any { return ids.bankQuestions }, (*courseReader).scanBankOption},
+	{sqlCourseFAQ, "course", courseID, (*courseReader).scanFAQ},
+}
+
+// ExportStatement is a statement of an export, for a benchmark that replays
+// them with pgbench as the database's limit.
+type ExportStatement struct {
+	SQL string
+	// Param names the statement's $1: "course" for the course id, else a
+	// column of the statement that sets the id arrays.
+	Param string
+	// SetsParams marks the statement whose one row's columns are the id arrays.
+	SetsParams bool
+}
+
+// ExportStatements returns the SQL an export runs, in order, in one snapshot.
+func ExportStatements() []ExportStatement {
+	out := []ExportStatement{{SQL: sqlCourseRow, Param: "course"}, {SQL: sqlCourseIDs, Param: "course", SetsParams: true}}
+	for _, st := range contentStatements {
+		out = append(out, ExportStatement{SQL: st.sql, Param: st.param})
+	}
+	return out
+}
 
 // ReadCourse reads a course and all its transferable content from one consistent
 // snapshot, and records entry (when not nil) if the course exists, in the same
-// round trip. User data (progress, attempts, certificates, tickets, assignments,
+// round trips. User data (progress, attempts, certificates, tickets, assignments,
 // audit logs) is never read.
 func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
-	course, err := readCourse(ctx, s.pool, id, entry)
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	defer conn.Release()
+	course, err := readCourse(ctx, conn.Conn(), id, entry)
 	if err != nil {
 		return nil, dbError(err)
 	}
 	return course, nil
-}
-
-// batchSender is a pool or a connection.
-type batchSender interface {
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // snapshotBegin opens the export's snapshot: REPEATABLE READ, so that every
@@ -244,19 +293,24 @@ func (s *slab[T]) new() *T {
 	return v
 }
 
-// readCourse sends the snapshot's BEGIN, the statements and its COMMIT as one
-// pipelined batch: one round trip for the whole export. On an error the
-// connection is left in a failed transaction, which the pool discards.
-func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
+// readCourse reads the course in two pipelined batches (see the statements).
+// On an error the connection is left in its transaction, and the pool discards
+// it on release.
+func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	r := &courseReader{course: &contentv1.Course{}}
-	scans := []func(pgx.Rows) error{
-		r.scanCourse, r.scanModule, r.scanLesson, r.scanQuiz, r.scanQuestion, r.scanOption,
-		r.scanLink, r.scanCompetency, r.scanBankQuestion, r.scanBankOption, r.scanFAQ,
+	ids, found, err := r.readHead(ctx, conn, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			return nil, fmt.Errorf("end snapshot: %w", err)
+		}
+		return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
 	}
 	batch := &pgx.Batch{}
-	batch.Queue(snapshotBegin)
-	for _, sql := range exportStatements {
-		batch.Queue(sql, id)
+	for _, st := range contentStatements {
+		batch.Queue(st.sql, st.arg(id, ids))
 	}
 	batch.Queue("COMMIT")
 	if entry != nil {
@@ -266,30 +320,11 @@ func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.
 		}
 		batch.Queue(sqlInsertAuditIfCourse, append(args, id)...)
 	}
-	results := db.SendBatch(ctx, batch)
+	results := conn.SendBatch(ctx, batch)
 	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
-	if _, err := results.Exec(); err != nil {
-		return nil, fmt.Errorf("begin snapshot: %w", err)
-	}
-	for i, scan := range scans {
-		rows, err := results.Query()
-		if err != nil {
-			return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
-		}
-		n := 0
-		for rows.Next() {
-			n++
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read course %s (step %d): %w", id, i, err)
-		}
-		if i == 0 && n == 0 {
-			return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
+	for _, st := range contentStatements {
+		if err := r.readRows(results, st.scan); err != nil {
+			return nil, fmt.Errorf("read course %s: %w", id, err)
 		}
 	}
 	if _, err := results.Exec(); err != nil {
@@ -301,6 +336,46 @@ func readCourse(ctx context.Context, db batchSender, id uuid.UUID, entry *audit.
 		}
 	}
 	return r.course, results.Close()
+}
+
+// readHead opens the snapshot and reads the course row and the id arrays.
+func (r *courseReader) readHead(ctx context.Context, conn *pgx.Conn, id uuid.UUID) (*courseIDs, bool, error) {
+	batch := &pgx.Batch{}
+	batch.Queue(snapshotBegin)
+	batch.Queue(sqlCourseRow, id)
+	batch.Queue(sqlCourseIDs, id)
+	results := conn.SendBatch(ctx, batch)
+	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
+	if _, err := results.Exec(); err != nil {
+		return nil, false, fmt.Errorf("begin snapshot: %w", err)
+	}
+	found := false
+	if err := r.readRows(results, func(r *courseReader, rows pgx.Rows) error {
+		found = true
+		return r.scanCourse(rows)
+	}); err != nil {
+		return nil, false, fmt.Errorf("read course %s: %w", id, err)
+	}
+	ids := &courseIDs{}
+	if err := results.QueryRow().Scan(&ids.lessons, &ids.quizzes, &ids.questions, &ids.competencies, &ids.bankQuestions); err != nil {
+		return nil, false, fmt.Errorf("read course %s ids: %w", id, err)
+	}
+	return ids, found, results.Close()
+}
+
+// readRows reads the next result of results into the course with scan.
+func (r *courseReader) readRows(results pgx.BatchResults, scan func(*courseReader, pgx.Rows) error) error {
+	rows, err := results.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(r, rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func (r *courseReader) scanCourse(rows pgx.Rows) error {
