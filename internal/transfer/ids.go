@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
@@ -19,13 +20,14 @@ import (
 //     rows go into its primary key's index side by side instead of scattered;
 //   - the file id behind a new id is found from its ordinal, without a map of
 //     every id (a large course has hundreds of thousands);
-//   - the ids' text is packed into shared blocks, 36 bytes each, and so is a copy
-//     of the file ids, which outlive the parsed course (in the id map of the
-//     response) and must not keep its memory alive.
+//   - the ids' text is packed into shared blocks, 36 bytes each; the file ids
+//     are kept as the file gave them (the decoder's strings), and the id map's
+//     entries of the entities every import creates are their ordinals (see
+//     createdEntry).
 type newIDs struct {
 	prefix  [12]byte
 	fileIDs []string         // by ordinal
-	text    textblock.Blocks // the ids' text and the copies of the file ids
+	text    textblock.Blocks // the ids' text
 }
 
 func makeNewIDs(capacity int) *newIDs {
@@ -36,13 +38,26 @@ func makeNewIDs(capacity int) *newIDs {
 	return n
 }
 
-// next returns the id of the next entity, whose id in the file is fileID.
-func (n *newIDs) next(fileID string) string {
+// next returns the id of the next entity, whose id in the file is fileID, and
+// its ordinal.
+func (n *newIDs) next(fileID string) (string, uint32) {
+	ordinal := uint32(len(n.fileIDs))
+	n.fileIDs = append(n.fileIDs, fileID)
+	return n.text.UUID(n.uuid(ordinal)), ordinal
+}
+
+// uuid is the id of the entity with this ordinal.
+func (n *newIDs) uuid(ordinal uint32) uuid.UUID {
 	var u uuid.UUID
 	copy(u[:12], n.prefix[:])
-	binary.BigEndian.PutUint32(u[12:], uint32(len(n.fileIDs)))
-	n.fileIDs = append(n.fileIDs, n.text.Copy(fileID))
-	return n.text.UUID(u)
+	binary.BigEndian.PutUint32(u[12:], ordinal)
+	return u
+}
+
+// entry is the id map entry of a created entity, its id's text written in text.
+func (n *newIDs) entry(e createdEntry, text *textblock.Blocks) idMapEntry {
+	return idMapEntry{kind: e.kind, fileID: n.fileIDs[e.ordinal], id: text.UUID(n.uuid(e.ordinal)),
+		outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED}
 }
 
 // fileID returns the id in the file of the entity given id by this import.

@@ -6,13 +6,20 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 func TestNewIDs(t *testing.T) {
 	a, b := makeNewIDs(0), makeNewIDs(0)
 	var made []string
 	for i := range 3000 { // more than one block of text
-		made = append(made, a.next(fmt.Sprint("arquivo-", i)))
+		id, ordinal := a.next(fmt.Sprint("arquivo-", i))
+		if ordinal != uint32(i) {
+			t.Fatalf("id %d has ordinal %d", i, ordinal)
+		}
+		made = append(made, id)
 	}
 	if !slices.IsSorted(made) {
 		t.Error("the ids of one import do not sort in the order they were made")
@@ -31,7 +38,12 @@ func TestNewIDs(t *testing.T) {
 			t.Fatalf("fileID(%q) = %q, %v", id, fileID, ok)
 		}
 	}
-	other := b.next("arquivo-0")
+	var text textblock.Blocks
+	if e := a.entry(createdEntry{ordinal: 2999, kind: kindOption}, &text); e.id != made[2999] || e.fileID != "arquivo-2999" ||
+		e.kind != kindOption || e.outcome != contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED {
+		t.Errorf("entry of the last id = %+v", e)
+	}
+	other, _ := b.next("arquivo-0")
 	for _, id := range []string{other, uuid.NewString(), "não é um id", made[0][:28] + "ffffffff"} { // the last: an ordinal not made
 		if fileID, ok := a.fileID(id); ok {
 			t.Errorf("fileID(%q) = %q: an id this import did not make", id, fileID)

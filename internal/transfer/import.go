@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -360,7 +361,7 @@ const idMapPartLen = 2048
 func idMapParts(m idMap, err *error) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
 		for part := range m.chunks(idMapPartLen) {
-			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: idMappings(len(part), part)})
+			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: idMappings(len(part), slices.Values(part))})
 			if e != nil {
 				*err = e
 				return

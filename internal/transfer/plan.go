@@ -13,6 +13,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 // entityKind is the kind of an entity of the id map.
@@ -52,10 +53,7 @@ var reasonTexts = [...]string{reasonNone: "",
 	reasonBankQuestionExists: "a mesma questão já está no banco da competência",
 	reasonBankOptionSkipped:  "a questão desta opção já está no banco da competência"}
 
-// idMapEntry is one entry of the id map. An import of a large course has
-// hundreds of thousands, held while the course is written: they stay this
-// compact (40 bytes, the strings shared with the course) and become messages
-// only a part at a time (see idMap.messages).
+// idMapEntry is one entry of the id map.
 type idMapEntry struct {
 	fileID, id string
 	outcome    contentv1.IdMappingOutcome
@@ -63,28 +61,56 @@ type idMapEntry struct {
 	reason     mappingReason
 }
 
+// createdEntry is an entry of the id map for an entity every import creates: its
+// kind and its ordinal among the import's new ids, which give back its new id and
+// its file id (newIDs.entry). A large course has hundreds of thousands, held
+// while it is written: 8 bytes each instead of an idMapEntry's 40.
+type createdEntry struct {
+	ordinal uint32
+	kind    entityKind
+}
+
 // idMap is the id map of an import, in the order of the response: the entries
 // always created (made once per import, shared by the plan of every attempt of
-// its transaction, not copied), then those the plan decided.
+// its transaction, not copied), then those the plan decided. It becomes
+// messages only a part at a time (see chunks and messages).
 type idMap struct {
-	created, planned []idMapEntry
+	ids     *newIDs
+	created []createdEntry
+	planned []idMapEntry
 }
 
 func (m idMap) len() int { return len(m.created) + len(m.planned) }
 
+// entries yields the entries in order; the created entries' ids are written
+// into *text as they are yielded.
+func (m idMap) entries(text *textblock.Blocks) iter.Seq[idMapEntry] {
+	return func(yield func(idMapEntry) bool) {
+		for _, e := range m.created {
+			if !yield(m.ids.entry(e, text)) {
+				return
+			}
+		}
+		for _, e := range m.planned {
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
 // chunks yields the entries in order, n at a time, in a slice reused between
-// yields.
+// yields, with the ids' text of each chunk in blocks of its own.
 func (m idMap) chunks(n int) iter.Seq[[]idMapEntry] {
 	return func(yield func([]idMapEntry) bool) {
 		chunk := make([]idMapEntry, 0, n)
-		for _, part := range [][]idMapEntry{m.created, m.planned} {
-			for _, e := range part {
-				if chunk = append(chunk, e); len(chunk) == n {
-					if !yield(chunk) {
-						return
-					}
-					chunk = chunk[:0]
+		var text textblock.Blocks
+		for e := range m.entries(&text) {
+			if chunk = append(chunk, e); len(chunk) == n {
+				if !yield(chunk) {
+					return
 				}
+				chunk, text = chunk[:0], textblock.Blocks{}
 			}
 		}
 		if len(chunk) > 0 {
@@ -95,26 +121,25 @@ func (m idMap) chunks(n int) iter.Seq[[]idMapEntry] {
 
 // messages is the id map as the response gives it.
 func (m idMap) messages() []*contentv1.IdMapping {
-	return idMappings(m.len(), m.created, m.planned)
+	var text textblock.Blocks // lives with the messages
+	return idMappings(m.len(), m.entries(&text))
 }
 
-// idMappings makes messages of the n entries of parts, allocated mappingChunk at
-// a time. A large course's id map is tens of MiB of messages, made at the end
-// of an apply, its peak: one allocation would need that much contiguous memory,
-// new to the process, where chunks fit in the memory the parsed course leaves.
-func idMappings(n int, parts ...[]idMapEntry) []*contentv1.IdMapping {
+// idMappings makes messages of the n entries, allocated mappingChunk at a time.
+// A large course's id map is tens of MiB of messages, made at the end of an
+// apply, its peak: one allocation would need that much contiguous memory, new to
+// the process, where chunks fit in the memory the parsed course leaves.
+func idMappings(n int, entries iter.Seq[idMapEntry]) []*contentv1.IdMapping {
 	out := make([]*contentv1.IdMapping, 0, n)
 	var chunk []contentv1.IdMapping
-	for _, part := range parts {
-		for _, e := range part {
-			if len(chunk) == 0 {
-				chunk = make([]contentv1.IdMapping, min(mappingChunk, n-len(out)))
-			}
-			m := &chunk[0]
-			chunk = chunk[1:]
-			m.Kind, m.ExternalId, m.Id, m.Outcome, m.Reason = kindNames[e.kind], e.fileID, e.id, e.outcome, reasonTexts[e.reason]
-			out = append(out, m)
+	for e := range entries {
+		if len(chunk) == 0 {
+			chunk = make([]contentv1.IdMapping, min(mappingChunk, n-len(out)))
 		}
+		m := &chunk[0]
+		chunk = chunk[1:]
+		m.Kind, m.ExternalId, m.Id, m.Outcome, m.Reason = kindNames[e.kind], e.fileID, e.id, e.outcome, reasonTexts[e.reason]
+		out = append(out, m)
 	}
 	return out
 }
@@ -136,7 +161,7 @@ type importCourse struct {
 	// ids made the new ids, and know the file id each one replaced.
 	ids *newIDs
 	// created lists, in file order, the entities that are always created.
-	created []idMapEntry
+	created []createdEntry
 	// competencies and bank are the file's competencies and bank questions, with
 	// new ids; links are the file's competency ids of each lesson (same order as
 	// lessons), bankCompetency the file's competency id of each bank question, and
@@ -210,9 +235,9 @@ func (ic *importCourse) quizzes(qs []*contentv1.Quiz) {
 // assign returns a new id for an entity of the file; always-created entities go
 // into the id map at once.
 func (ic *importCourse) assign(kind entityKind, fileID string, alwaysCreated bool) string {
-	id := ic.ids.next(fileID)
+	id, ordinal := ic.ids.next(fileID)
 	if alwaysCreated {
-		ic.created = append(ic.created, idMapEntry{kind: kind, fileID: fileID, id: id, outcome: contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_CREATED})
+		ic.created = append(ic.created, createdEntry{ordinal: ordinal, kind: kind})
 	}
 	return id
 }
@@ -238,7 +263,7 @@ type importPlan struct {
 func (ic *importCourse) plan(ctx context.Context, tx ImportTx, f *coursefile.Findings) (*importPlan, error) {
 	counts := proto.Clone(ic.counts).(*contentv1.ImportCounts)
 	p := &importPlan{batchID: uuid.New(), course: ic.course, counts: counts}
-	p.idMap = idMap{created: ic.created, planned: make([]idMapEntry, 0, len(ic.competencies)+len(ic.bank)*5)}
+	p.idMap = idMap{ids: ic.ids, created: ic.created, planned: make([]idMapEntry, 0, len(ic.competencies)+len(ic.bank)*5)}
 
 	codes := make([]string, 0, len(ic.competencies))
 	for _, c := range ic.competencies {
