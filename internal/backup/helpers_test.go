@@ -127,9 +127,7 @@ func fakeTool(t *testing.T, dir, name, version, body string) {
 		t.Fatal(err)
 	}
 	script := fmt.Sprintf("#!/bin/sh\nif [ \"$1\" = --version ]; then echo '%s (PostgreSQL) %s'; exit 0; fi\n%s\n", name, version, body)
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.WriteExecutable(t, filepath.Join(dir, name), script)
 }
 
 func codeOf(err error) string { return backup.CodeOf(err) }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 )
 
 func TestParseConnKeepsThePasswordOutOfTheURL(t *testing.T) {
@@ -80,9 +82,7 @@ func fakeTool(t *testing.T, dir, name, v string) string {
 	}
 	path := filepath.Join(dir, name)
 	script := "#!/bin/sh\necho '" + name + " (PostgreSQL) " + v + "'\n"
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.WriteExecutable(t, path, script)
 	return path
 }
 
@@ -179,9 +179,7 @@ func TestRunScrubsThePasswordFromErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pg_dump")
 	script := "#!/bin/sh\necho \"connection failed, password was $PGPASSWORD\" >&2\nexit 1\n"
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.WriteExecutable(t, path, script)
 	conn, err := ParseConn("postgres://u:hunter22@127.0.0.1:1/db")
 	if err != nil {
 		t.Fatal(err)
