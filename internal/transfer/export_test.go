@@ -111,6 +111,42 @@ func TestExportCourseErrors(t *testing.T) {
 	}
 }
 
+// TestExportInEveryQueryExecMode exports the same course through each of pgx's
+// query modes: the id arrays of the export's first round trip go back as
+// parameters, binary or as text, and the rows come back in either format.
+func TestExportInEveryQueryExecMode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.DirectURL(pgtest.NewDBURL(t)) // the modes of a direct connection; the pooler's is the suite's own
+	file, err := coursefile.Marshal(coursegen.Generate(coursegen.S, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := newService(pgtest.Open(t, url)).ApplyImport(ctx, raw(file), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want *contentv1.Course
+	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"} {
+		svc := newService(pgtest.Open(t, url+"&default_query_exec_mode="+mode))
+		export, err := svc.ExportCourse(ctx, applied.GetCourseId())
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if want == nil {
+			want = export.File.GetCourse()
+			if len(want.GetModules()) != coursegen.S.Modules || len(want.GetQuestionBank()) == 0 {
+				t.Fatalf("%s: the export is not the course: %d modules, %d bank questions", mode, len(want.GetModules()), len(want.GetQuestionBank()))
+			}
+		} else if diff := cmp.Diff(want, export.File.GetCourse(), protocmp.Transform()); diff != "" {
+			t.Errorf("%s exports another course (-cache_statement +%s):\n%s", mode, mode, diff)
+		}
+		if _, err := svc.ExportCourse(ctx, "00000000-0000-0000-0000-000000000001"); fault.CodeOf(err) != "COURSE_NOT_FOUND" {
+			t.Errorf("%s: export of a missing course: %v", mode, err)
+		}
+	}
+}
+
 func TestExportIsDeterministic(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
