@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"testing"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
@@ -45,21 +44,21 @@ func TestGenerateIsDeterministicAndShaped(t *testing.T) {
 }
 
 func TestGrowCopiesARealExportWithFreshIDs(t *testing.T) {
-	var base contentv1.CourseExport
-	if err := protojson.Unmarshal(demo.File, &base); err != nil {
+	base, err := demo.Course()
+	if err != nil {
 		t.Fatal(err)
 	}
-	grown := coursegen.Grow(&base, 3, 7)
-	if !proto.Equal(grown, coursegen.Grow(&base, 3, 7)) {
+	grown := coursegen.Grow(base, 3, 7)
+	if !proto.Equal(grown, coursegen.Grow(base, 3, 7)) {
 		t.Fatal("the same seed gave two different courses")
 	}
 	var f, baseFindings coursefile.Findings
 	coursefile.Validate(grown, &f)
-	coursefile.Validate(&base, &baseFindings)
+	coursefile.Validate(&contentv1.CourseExport{FormatVersion: grown.GetFormatVersion(), Course: base}, &baseFindings)
 	if f.HasErrors() || len(f.Warnings()) != 3*len(baseFindings.Warnings()) {
 		t.Fatalf("the grown course is not valid, or not warned of as three bases: errors %v, warnings %v", f.Errors(), f.Warnings())
 	}
-	src, c := base.GetCourse(), grown.GetCourse()
+	src, c := base, grown.GetCourse()
 	if len(c.GetModules()) != 3*len(src.GetModules()) || len(c.GetCompetencies()) != 3*len(src.GetCompetencies()) ||
 		len(c.GetQuestionBank()) != 3*len(src.GetQuestionBank()) || len(c.GetFaq()) != 3*len(src.GetFaq()) {
 		t.Fatalf("not three copies: %d modules, %d competencies, %d bank questions, %d FAQ",
@@ -78,7 +77,7 @@ func TestGrowCopiesARealExportWithFreshIDs(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if base.GetCourse().GetModules()[0].GetId() == c.GetModules()[0].GetId() {
+	if base.GetModules()[0].GetId() == c.GetModules()[0].GetId() {
 		t.Fatal("the base course was changed")
 	}
 }

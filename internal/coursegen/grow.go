@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -12,17 +11,16 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 )
 
-// Grow returns a course made of copies copies of base's content: its modules,
+// Grow returns a course file made of copies copies of src's content: its modules,
 // competencies, question bank and FAQ, one copy after another, each with fresh
 // ids and competency codes of its own (both from seed). A real export grown so
 // keeps the proportions of real content (the length of its texts, its quizzes
 // per lesson), which the generator's courses only imitate.
-func Grow(base *contentv1.CourseExport, copies int, seed uint64) *contentv1.CourseExport {
+func Grow(src *contentv1.Course, copies int, seed uint64) *contentv1.CourseExport {
 	g := &generator{r: rand.New(rand.NewPCG(seed, 0x960)), seed: seed}
-	src := base.GetCourse()
 	c := &contentv1.Course{Id: g.id(), Title: src.GetTitle(), Description: src.GetDescription(), Status: src.GetStatus()}
 	for k := range copies {
-		competencies := make(map[string]string, len(src.GetCompetencies())) // base's id → the copy's
+		competencies := make(map[string]string, len(src.GetCompetencies())) // src's id → the copy's
 		for _, comp := range src.GetCompetencies() {
 			cp := proto.CloneOf(comp)
 			cp.Id, cp.Code = g.id(), fmt.Sprintf("%s-G%d-%d", comp.GetCode(), seed, k+1)
@@ -57,7 +55,7 @@ func Grow(base *contentv1.CourseExport, copies int, seed uint64) *contentv1.Cour
 		}
 	}
 	return &contentv1.CourseExport{
-		FormatVersion: base.GetFormatVersion(),
+		FormatVersion: 1,
 		ExportedAt:    timestamppb.New(exportedAt),
 		Source: &contentv1.ExportSource{Service: "contentd gen", Version: fmt.Sprintf("grown ×%d, seed %d", copies, seed),
 			CourseId: c.Id, Environment: "generated"},
@@ -88,11 +86,11 @@ const realCopies = 3600
 // Sizes, the grown demo course for Real.
 func Named(size string, seed uint64) (*contentv1.CourseExport, error) {
 	if size == Real {
-		var base contentv1.CourseExport
-		if err := protojson.Unmarshal(demo.File, &base); err != nil {
-			return nil, fmt.Errorf("parse demo course: %w", err)
+		base, err := demo.Course()
+		if err != nil {
+			return nil, err
 		}
-		return Grow(&base, realCopies, seed), nil
+		return Grow(base, realCopies, seed), nil
 	}
 	shape, ok := Sizes[size]
 	if !ok {
