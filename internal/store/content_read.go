@@ -105,29 +105,43 @@ type courseIDs struct {
 	lessons, quizzes, questions, competencies, bankQuestions []pgtype.UUID
 }
 
+// value is a statement's $1 named param: the id array of sqlCourseIDs's column
+// of that name, or the course id for "course".
+func (ids *courseIDs) value(param string, course uuid.UUID) any {
+	switch param {
+	case "lessons":
+		return ids.lessons
+	case "quizzes":
+		return ids.quizzes
+	case "questions":
+		return ids.questions
+	case "competencies":
+		return ids.competencies
+	case "bank_questions":
+		return ids.bankQuestions
+	}
+	return course
+}
+
 // contentStatement is a statement of the export's second round trip: its SQL,
-// its parameter $1 (the course id, or one of the id arrays, named as
-// sqlCourseIDs's column) and how its rows join the course.
+// its parameter $1 (see courseIDs.value) and how its rows join the course.
 type contentStatement struct {
 	sql   string
 	param string
-	arg   func(id uuid.UUID, ids *courseIDs) any
 	scan  func(r *courseReader, rows pgx.Rows) error
 }
 
-func courseID(id uuid.UUID, _ *courseIDs) any { return id }
-
 var contentStatements = []contentStatement{
-	{sqlCourseModules, "course", courseID, (*courseReader).scanModule},
-	{sqlCourseLessons, "course", courseID, (*courseReader).scanLesson},
-	{sqlCourseQuizzes, "quizzes", func(_ uuid.UUID, ids *courseIDs) any { return ids.quizzes }, (*courseReader).scanQuiz},
-	{sqlCourseQuestions, "quizzes", func(_ uuid.UUID, ids *courseIDs) any { return ids.quizzes }, (*courseReader).scanQuestion},
-	{sqlCourseOptions, "questions", func(_ uuid.UUID, ids *courseIDs) any { return ids.questions }, (*courseReader).scanOption},
-	{sqlCourseLinks, "lessons", func(_ uuid.UUID, ids *courseIDs) any { return ids.lessons }, (*courseReader).scanLink},
-	{sqlCourseCompetencies, "competencies", func(_ uuid.UUID, ids *courseIDs) any { return ids.competencies }, (*courseReader).scanCompetency},
-	{sqlCourseBankQuestions, "competencies", func(_ uuid.UUID, ids *courseIDs) any { return ids.competencies }, (*courseReader).scanBankQuestion},
-	{sqlCourseBankOptions, "bank_questions", func(_ uuid.UUID, ids *courseIDs) any { return ids.bankQuestions }, (*courseReader).scanBankOption},
-	{sqlCourseFAQ, "course", courseID, (*courseReader).scanFAQ},
+	{sqlCourseModules, "course", (*courseReader).scanModule},
+	{sqlCourseLessons, "course", (*courseReader).scanLesson},
+	{sqlCourseQuizzes, "quizzes", (*courseReader).scanQuiz},
+	{sqlCourseQuestions, "quizzes", (*courseReader).scanQuestion},
+	{sqlCourseOptions, "questions", (*courseReader).scanOption},
+	{sqlCourseLinks, "lessons", (*courseReader).scanLink},
+	{sqlCourseCompetencies, "competencies", (*courseReader).scanCompetency},
+	{sqlCourseBankQuestions, "competencies", (*courseReader).scanBankQuestion},
+	{sqlCourseBankOptions, "bank_questions", (*courseReader).scanBankOption},
+	{sqlCourseFAQ, "course", (*courseReader).scanFAQ},
 }
 
 // ExportStatement is a statement of an export, for a benchmark that replays
@@ -310,7 +324,7 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	}
 	batch := &pgx.Batch{}
 	for _, st := range contentStatements {
-		batch.Queue(st.sql, st.arg(id, ids))
+		batch.Queue(st.sql, ids.value(st.param, id))
 	}
 	batch.Queue("COMMIT")
 	if entry != nil {
