@@ -36,30 +36,29 @@ func (rt *exportRoute) export(w http.ResponseWriter, r *http.Request, params map
 	serveCallWith(rt.mux, w, r, contentv1.ContentTransferService_ExportCourse_FullMethodName, exportPattern,
 		func(ctx context.Context) (proto.Message, error) { return rt.srv.ExportCourse(ctx, req) },
 		func(ctx context.Context, _ runtime.Marshaler, resp proto.Message) {
-			forwardHeaders(ctx, w)
-			w.Header().Set("Content-Type", "application/json")
 			out := &countingWriter{w: w}
-			if err := coursefile.Write(out, resp.(*contentv1.ExportCourseResponse).GetFile()); err != nil {
+			if err := writeStreamed(ctx, w, func() error { return coursefile.Write(out, resp.(*contentv1.ExportCourseResponse).GetFile()) }); err != nil {
 				rt.log.Warn("writing an export failed", "err", err) // the status is sent: the client sees a cut file
 			}
 			rt.metrics.ExportSent(metrics.TransportREST, int(out.n))
 		})
 }
 
-// forwardHeaders sets the HTTP headers of the call's gRPC headers, as the gateway
-// does for the responses it writes itself.
-func forwardHeaders(ctx context.Context, w http.ResponseWriter) {
-	md, ok := runtime.ServerMetadataFromContext(ctx)
-	if !ok {
-		return
-	}
-	for k, vs := range md.HeaderMD {
-		if h, ok := outgoingHeaders(k); ok {
-			for _, v := range vs {
-				w.Header().Add(h, v)
+// writeStreamed answers with JSON that write writes to the response as it
+// makes it, where the gateway would render the message whole first: the call's
+// gRPC headers become HTTP headers, as the gateway sets them.
+func writeStreamed(ctx context.Context, w http.ResponseWriter, write func() error) error {
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		for k, vs := range md.HeaderMD {
+			if h, ok := outgoingHeaders(k); ok {
+				for _, v := range vs {
+					w.Header().Add(h, v)
+				}
 			}
 		}
 	}
+	w.Header().Set("Content-Type", "application/json")
+	return write()
 }
 
 type countingWriter struct {

@@ -65,9 +65,7 @@ func (rt *importRoutes) apply(w http.ResponseWriter, r *http.Request, _ map[stri
 // writeApplied writes an apply's response as the gateway would, but a part at
 // a time: the id map of a large course renders to tens of MiB of JSON.
 func (rt *importRoutes) writeApplied(ctx context.Context, w http.ResponseWriter, resp *contentv1.ApplyImportResponse) {
-	forwardHeaders(ctx, w)
-	w.Header().Set("Content-Type", "application/json")
-	if err := coursefile.WriteApplyResponse(w, resp); err != nil {
+	if err := writeStreamed(ctx, w, func() error { return coursefile.WriteApplyResponse(w, resp) }); err != nil {
 		rt.log.Warn("writing an apply's response failed", "err", err) // the course is applied: the client can list it
 	}
 }
