@@ -101,7 +101,8 @@ func Validate(file *contentv1.CourseExport, f *Findings) {
 			func() string { return fmt.Sprintf("a questão do banco %q", fault.Excerpt(q.GetText(), 60)) })
 	}
 	for _, compID := range sortedKeys(byCompetency) {
-		v.positions("course.questionBank", fmt.Sprintf("as questões do banco da competência %q", v.competencies[compID]), byCompetency[compID])
+		positionsOf(v, byCompetency[compID], func(p int32) int32 { return p }, is("course.questionBank"),
+			func() string { return fmt.Sprintf("as questões do banco da competência %q", v.competencies[compID]) })
 	}
 
 	for i, e := range c.GetFaq() {
@@ -114,18 +115,18 @@ func Validate(file *contentv1.CourseExport, f *Findings) {
 }
 
 func (v *validator) module(m *contentv1.Module, p string) {
-	name := fmt.Sprintf("o módulo %q", fault.Excerpt(m.GetTitle(), 60))
+	name := func() string { return fmt.Sprintf("o módulo %q", fault.Excerpt(m.GetTitle(), 60)) }
 	v.id(m.GetId(), p)
 	v.required(m.GetTitle(), p, ".title", maxTitleLen, is("o título do módulo"))
 	v.text(m.GetDescription(), p, ".description", maxTextLen)
 	if len(m.GetLessons()) == 0 {
 		v.f.Warnf("EMPTY_MODULE", p+".lessons", "O módulo %q não tem aulas.", m.GetTitle())
 	}
-	positionsOf(v, m.GetLessons(), (*contentv1.Lesson).GetPosition, func() string { return p + ".lessons" }, func() string { return "as aulas d" + name })
+	positionsOf(v, m.GetLessons(), (*contentv1.Lesson).GetPosition, func() string { return p + ".lessons" }, func() string { return "as aulas d" + name() })
 	for i, l := range m.GetLessons() {
 		v.lesson(l, p+".lessons["+strconv.Itoa(i)+"]", m.GetTitle())
 	}
-	v.quizzes(m.GetQuizzes(), p+".quizzes", func() string { return name })
+	v.quizzes(m.GetQuizzes(), p+".quizzes", name)
 }
 
 func (v *validator) lesson(l *contentv1.Lesson, p, moduleTitle string) {
@@ -278,36 +279,16 @@ func (v *validator) tooLong(p string, limit int) {
 	v.f.Errorf("TEXT_TOO_LONG", p, "Texto longo demais: o limite é de %d caracteres.", limit)
 }
 
-// positions warns when the positions of a list are not 1..n in order; the import
-// then renumbers them (see normalizePositions).
-func (v *validator) positions(p, what string, positions []int32) {
-	if !normalized(positions) {
-		v.warnPositions(p, what, len(positions))
-	}
-}
-
-func (v *validator) warnPositions(p, what string, n int) {
-	v.f.Warnf("POSITIONS_NORMALIZED", p, "As posições d%s têm repetições, lacunas ou estão fora de ordem; serão renumeradas de 1 a %d, em ordem de posição.", what, n)
-}
-
-// positionsOf checks the positions of items as positions does, without making
-// the path and the name of the list unless they are not 1..n in order.
+// positionsOf warns when the positions of items are not 1..n in order; the
+// import then renumbers them (see normalizePositions). The path and the name of
+// the list are made only for the warning.
 func positionsOf[T any](v *validator, items []T, pos func(T) int32, p func() string, what func() string) {
 	for i, it := range items {
 		if pos(it) != int32(i+1) {
-			v.warnPositions(p(), what(), len(items))
+			v.f.Warnf("POSITIONS_NORMALIZED", p(), "As posições d%s têm repetições, lacunas ou estão fora de ordem; serão renumeradas de 1 a %d, em ordem de posição.", what(), len(items))
 			return
 		}
 	}
-}
-
-func normalized(positions []int32) bool {
-	for i, p := range positions {
-		if p != int32(i+1) {
-			return false
-		}
-	}
-	return true
 }
 
 func validVideoURL(raw string) bool {
