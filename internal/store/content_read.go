@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -23,10 +25,15 @@ import (
 // a small course stays fast next to a huge one whatever the statistics say.
 // (Each statement computing the ids it needs as subqueries, in one round trip,
 // walked the same indexes once per statement: more than half of the export of a
-// course of ten thousand modules.) Rows are ordered so that appending them to
-// their parents gives the exported order. Ids come as binary uuids, not text:
-// PostgreSQL then sorts 16 bytes, not 36 (the options of an L course: 170 → 86
-// ms), and the text is made here.
+// course of ten thousand modules.) Ids come as binary uuids, not text: the text
+// is made here.
+//
+// Rows come in no particular order, but for competencies, by code (the
+// database's collation decides that order): the reader puts each list in its
+// exported order once every row is read (see courseReader.order). PostgreSQL's
+// sorts were a fifth of the export of a course of ten thousand modules, most of
+// them spilled to disk, and each parent's list is short, and usually already
+// in order.
 const (
 	sqlCourseRow = `
 SELECT id, title, description, status FROM courses WHERE id = $1`
@@ -48,35 +55,28 @@ SELECT ARRAY(SELECT id FROM l) AS lessons,
 
 	sqlCourseModules = `
 SELECT id, position, title, description
-FROM modules WHERE course_id = $1
-ORDER BY position`
+FROM modules WHERE course_id = $1`
 
 	sqlCourseLessons = `
 SELECT id, module_id, position, title, video_url, video_provider,
        duration_seconds, practical_summary, checklist
-FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM modules WHERE course_id = $1))
-ORDER BY module_id, position`
+FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM modules WHERE course_id = $1))`
 
 	sqlCourseQuizzes = `
 SELECT id, module_id, lesson_id, position, title, min_score
-FROM quizzes WHERE id = ANY($1::uuid[])
-ORDER BY position, id`
+FROM quizzes WHERE id = ANY($1::uuid[])`
 
 	sqlCourseQuestions = `
 SELECT id, quiz_id, position, type, text, explanation
-FROM quiz_questions WHERE quiz_id = ANY($1::uuid[])
-ORDER BY quiz_id, position`
+FROM quiz_questions WHERE quiz_id = ANY($1::uuid[])`
 
 	sqlCourseOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM quiz_options WHERE question_id = ANY($1::uuid[])
-ORDER BY question_id, position`
+FROM quiz_options WHERE question_id = ANY($1::uuid[])`
 
 	sqlCourseLinks = `
-SELECT lc.lesson_id, lc.competency_id
-FROM lesson_competencies lc JOIN competencies c ON c.id = lc.competency_id
-WHERE lc.lesson_id = ANY($1::uuid[])
-ORDER BY lc.lesson_id, c.code`
+SELECT lesson_id, competency_id
+FROM lesson_competencies WHERE lesson_id = ANY($1::uuid[])`
 
 	sqlCourseCompetencies = `
 SELECT id, code, name, description
@@ -84,20 +84,16 @@ FROM competencies WHERE id = ANY($1::uuid[])
 ORDER BY code`
 
 	sqlCourseBankQuestions = `
-SELECT bq.id, bq.competency_id, bq.position, bq.type, bq.text, bq.explanation
-FROM bank_questions bq JOIN competencies c ON c.id = bq.competency_id
-WHERE bq.competency_id = ANY($1::uuid[])
-ORDER BY c.code, bq.position`
+SELECT id, competency_id, position, type, text, explanation
+FROM bank_questions WHERE competency_id = ANY($1::uuid[])`
 
 	sqlCourseBankOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM bank_options WHERE question_id = ANY($1::uuid[])
-ORDER BY question_id, position`
+FROM bank_options WHERE question_id = ANY($1::uuid[])`
 
 	sqlCourseFAQ = `
 SELECT id, position, question, answer
-FROM course_faqs WHERE course_id = $1
-ORDER BY position`
+FROM course_faqs WHERE course_id = $1`
 )
 
 // courseIDs are the id arrays sqlCourseIDs reads, by its column names.
@@ -341,6 +337,7 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 			return nil, fmt.Errorf("read course %s: %w", id, err)
 		}
 	}
+	r.order()
 	if _, err := results.Exec(); err != nil {
 		return nil, fmt.Errorf("commit snapshot: %w", err)
 	}
@@ -350,6 +347,78 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 		}
 	}
 	return r.course, results.Close()
+}
+
+// order puts every list of the course in its exported order, once all its rows
+// are read: by position, which is unique in each list (the schema's unique
+// keys); a lesson's competencies and the question bank by the order of the
+// competencies, which PostgreSQL sorted by code, then the bank by position. A
+// list already in order, as rows written together usually come, is only
+// checked.
+func (r *courseReader) order() {
+	c := r.course
+	byPosition(c.Modules, (*contentv1.Module).GetPosition)
+	byPosition(c.Faq, (*contentv1.FaqEntry).GetPosition)
+	for _, m := range c.Modules {
+		byPosition(m.Lessons, (*contentv1.Lesson).GetPosition)
+		orderQuizzes(m.Quizzes)
+		for _, l := range m.Lessons {
+			orderQuizzes(l.Quizzes)
+		}
+	}
+	rank := make(map[string]int, len(c.Competencies))
+	for i, comp := range c.Competencies {
+		rank[comp.Id] = i
+	}
+	for _, m := range c.Modules {
+		for _, l := range m.Lessons {
+			sortIfNeeded(l.CompetencyIds, func(a, b string) int { return cmp.Compare(rank[a], rank[b]) })
+		}
+	}
+	orderBank(c.QuestionBank, rank)
+	for _, q := range c.QuestionBank {
+		byPosition(q.Options, (*contentv1.Option).GetPosition)
+	}
+}
+
+// orderBank sorts the question bank by the rank of each question's competency,
+// then by position. Each question's key is computed once: a comparison that
+// looked both ranks up was most of the ordering of a large course.
+func orderBank(bank []*contentv1.BankQuestion, rank map[string]int) {
+	type keyed struct {
+		key int64
+		q   *contentv1.BankQuestion
+	}
+	keys := make([]keyed, len(bank))
+	for i, q := range bank {
+		keys[i] = keyed{int64(rank[q.CompetencyId])<<32 | int64(q.Position), q}
+	}
+	sortIfNeeded(keys, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	for i, k := range keys {
+		bank[i] = k.q
+	}
+}
+
+func orderQuizzes(quizzes []*contentv1.Quiz) {
+	byPosition(quizzes, (*contentv1.Quiz).GetPosition)
+	for _, q := range quizzes {
+		byPosition(q.Questions, (*contentv1.Question).GetPosition)
+		for _, qq := range q.Questions {
+			byPosition(qq.Options, (*contentv1.Option).GetPosition)
+		}
+	}
+}
+
+// byPosition sorts list by position.
+func byPosition[T any](list []*T, position func(*T) int32) {
+	sortIfNeeded(list, func(a, b *T) int { return cmp.Compare(position(a), position(b)) })
+}
+
+// sortIfNeeded sorts list with compare unless it is sorted already.
+func sortIfNeeded[T any](list []T, compare func(a, b T) int) {
+	if !slices.IsSortedFunc(list, compare) {
+		slices.SortFunc(list, compare)
+	}
 }
 
 // readHead opens the snapshot and reads the course row and the id arrays.
