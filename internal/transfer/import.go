@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"slices"
 	"strings"
 	"time"
 
@@ -356,12 +355,13 @@ func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *i
 // (about 200 KiB).
 const idMapPartLen = 2048
 
-// idMapParts marshals m as ApplyImportResponse messages of idMapPartLen
-// entries each, one at a time; a marshalling error ends the parts and is set in *err.
+// idMapParts writes m as ApplyImportResponse messages of idMapPartLen entries
+// each, one at a time (see appendIDMapPart); an entry that cannot be written
+// ends the parts and its error is set in *err.
 func idMapParts(m idMap, err *error) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
 		for part := range m.chunks(idMapPartLen) {
-			b, e := proto.Marshal(&contentv1.ApplyImportResponse{IdMap: idMappings(len(part), slices.Values(part))})
+			b, e := appendIDMapPart(nil, part)
 			if e != nil {
 				*err = e
 				return
