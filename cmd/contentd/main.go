@@ -41,6 +41,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
+	"github.com/educacao-continuada/content-transfer/internal/gcpace"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
 	"github.com/educacao-continuada/content-transfer/internal/metrics"
 	"github.com/educacao-continuada/content-transfer/internal/requestid"
@@ -69,15 +70,9 @@ Commands:
 Run 'contentd <command> -help' for the flags and environment of a command.
 `
 
-// gcPercent is contentd's default GOGC. An import holds a parsed course in
-// memory; collecting at 50% growth instead of Go's 100% keeps the peak of a
-// large import near twice the file (docs/benchmarks.md) for little CPU. An
-// explicit GOGC wins.
-const gcPercent = 50
-
 func main() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		debug.SetGCPercent(gcpace.Percent) // see gcpace
 	}
 	os.Exit(run(os.Args[1:]))
 }
@@ -218,7 +213,13 @@ func serve(ctx context.Context, args []string) error {
 	// than the process be killed there; none without a limit. An explicit
 	// GOMEMLIMIT wins; AUTOMEMLIMIT=off sets none, a ratio in (0, 1] replaces 90%.
 	memoryLimit, err := memlimit.Set()
-	log.Info("contentd starting", "version", version, "environment", cfg.Environment, "go_memory_limit", memoryLimitText(memoryLimit))
+	// The collector's pace, unless GOGC is set (see gcpace).
+	threshold := "none (GOGC set)"
+	if os.Getenv("GOGC") == "" {
+		threshold = fmt.Sprintf("%d MiB", gcpace.Tune()>>20)
+	}
+	log.Info("contentd starting", "version", version, "environment", cfg.Environment,
+		"go_memory_limit", memoryLimitText(memoryLimit), "gc_threshold", threshold)
 	if err != nil {
 		log.Warn("the container's memory limit could not be read: no Go memory limit set from it", "err", err)
 	}

@@ -86,8 +86,12 @@ func TestMigrateSeedServeAndGracefulShutdown(t *testing.T) {
 	token = strings.TrimSpace(token)
 
 	srv := startServe(t, bin, append([]string{"DATABASE_URL=" + pooled, "GOMEMLIMIT=768MiB"}, pgtest.PoolerEnv()...)...)
-	if limit := srv.waitFor("contentd starting")["go_memory_limit"]; limit != "768 MiB" {
+	starting := srv.waitFor("contentd starting")
+	if limit := starting["go_memory_limit"]; limit != "768 MiB" {
 		t.Errorf("go_memory_limit = %v, want the explicit GOMEMLIMIT, 768 MiB", limit)
+	}
+	if threshold := starting["gc_threshold"]; threshold != "64 MiB" {
+		t.Errorf("gc_threshold = %v, want 64 MiB (an eighth of 768 MiB is more)", threshold)
 	}
 	serving := srv.waitFor("serving")
 	httpAddr, _ := serving["http"].(string)

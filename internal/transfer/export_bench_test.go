@@ -13,6 +13,7 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
+	"github.com/educacao-continuada/content-transfer/internal/gcpace"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -20,11 +21,13 @@ import (
 
 // BenchmarkExportS exports the generator's S course, eight at a time per core,
 // and renders it as the gRPC response (protobuf) or as the REST file, with
-// contentd's GOGC. The time per export includes PostgreSQL's; cpu-µs/op is this process's CPU alone (user and
+// contentd serve's pace of the collector (gcpace). The time per export includes PostgreSQL's; cpu-µs/op is this process's CPU alone (user and
 // system, the collector's included): the server's share of an export, what
 // bounds the exports a machine shared with PostgreSQL can serve.
 func BenchmarkExportS(b *testing.B) {
-	defer debug.SetGCPercent(debug.SetGCPercent(50))
+	defer debug.SetGCPercent(debug.SetGCPercent(gcpace.Percent))
+	gcpace.Tune()
+	defer gcpace.Stop()
 	ctx := context.Background()
 	svc := transfer.New(store.New(pgtest.NewDB(b)), transfer.Config{MaxFileBytes: 1 << 30})
 	file, err := coursefile.Marshal(coursegen.Generate(coursegen.S, 1))
