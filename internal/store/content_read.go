@@ -3,8 +3,10 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -163,7 +165,9 @@ func ExportStatements() []ExportStatement {
 // ReadCourse reads a course and all its transferable content from one consistent
 // snapshot, and records entry (when not nil) if the course exists, in the same
 // round trips. User data (progress, attempts, certificates, tickets, assignments,
-// audit logs) is never read.
+// audit logs) is never read. The course's text is UTF-8: a UTF8 database holds
+// nothing else, and the text of any other is checked (an export fails on text
+// that is not).
 func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -208,6 +212,10 @@ type courseReader struct {
 	text  textblock.Blocks
 	texts [3]blockText
 	enum  dbEnum
+	// checkUTF8: the database's encoding is not UTF8, so its text may not be
+	// UTF-8 (SQL_ASCII stores any bytes): each text is checked. An exported
+	// course's text is UTF-8, which its encoders rely on.
+	checkUTF8 bool
 	// A row's ids and the arguments of its Scan: locals would escape to the
 	// heap, an allocation each per row.
 	id, parent, other pgtype.UUID
@@ -227,7 +235,7 @@ func (r *courseReader) scan(rows pgx.Rows, dest ...any) error {
 // into points the reader's text scanners at dst, in order, for one row.
 func (r *courseReader) into(dst ...*string) (a, b, c *blockText) {
 	for i, d := range dst {
-		r.texts[i] = blockText{dst: d, text: &r.text}
+		r.texts[i] = blockText{dst: d, text: &r.text, checkUTF8: r.checkUTF8}
 	}
 	return &r.texts[0], &r.texts[1], &r.texts[2]
 }
@@ -235,14 +243,21 @@ func (r *courseReader) into(dst ...*string) (a, b, c *blockText) {
 // blockText scans a text column into a string of its blocks: pgx hands over
 // its read buffer, which is copied once, without an allocation of its own.
 type blockText struct {
-	dst  *string
-	text *textblock.Blocks
+	dst       *string
+	text      *textblock.Blocks
+	checkUTF8 bool
 }
 
 func (t *blockText) ScanBytes(src []byte) error {
+	if t.checkUTF8 && !utf8.Valid(src) {
+		return errNotUTF8
+	}
 	*t.dst = t.text.CopyBytes(src)
 	return nil
 }
+
+// errNotUTF8 is the error of an export that read text that is not UTF-8.
+var errNotUTF8 = errors.New("text that is not UTF-8 (the database's encoding is not UTF8)")
 
 // dbEnum scans a text column holding an enum's database name into its number.
 type dbEnum struct {
@@ -307,7 +322,7 @@ func (s *slab[T]) new() *T {
 // On an error the connection is left in its transaction, and the pool discards
 // it on release.
 func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
-	r := &courseReader{course: &contentv1.Course{}}
+	r := &courseReader{course: &contentv1.Course{}, checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
 	ids, found, err := r.readHead(ctx, conn, id)
 	if err != nil {
 		return nil, err
@@ -494,6 +509,13 @@ func (r *courseReader) scanLesson(rows pgx.Rows) error {
 		return err
 	}
 	l.Id, l.VideoProvider = r.uuid(id), contentv1.VideoProvider(r.enum.value)
+	if r.checkUTF8 {
+		for _, item := range l.Checklist {
+			if !utf8.ValidString(item) {
+				return fmt.Errorf("lesson %s checklist: %w", l.Id, errNotUTF8)
+			}
+		}
+	}
 	m, ok := r.modules.get(moduleID.Bytes)
 	if !ok {
 		return fmt.Errorf("lesson %s: module %s not read", l.Id, uuid.UUID(moduleID.Bytes))

@@ -20,6 +20,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
+	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/store"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -315,5 +316,46 @@ func TestACourseAndItsImportGetDistinctFileNames(t *testing.T) {
 	if a.Filename == b.Filename || !strings.HasSuffix(a.Filename, "-"+course.GetId()[:8]+".json") ||
 		!strings.HasSuffix(b.Filename, "-"+imported.GetCourseId()[:8]+".json") {
 		t.Errorf("file names %q and %q", a.Filename, b.Filename)
+	}
+}
+
+// TestExportFromASQLASCIIDatabase exports from a database whose encoding is
+// SQL_ASCII, which stores any bytes: a course whose text is UTF-8 exports as
+// from any other, and one whose text is not fails instead of becoming a file
+// (or a gRPC response) that is not UTF-8.
+func TestExportFromASQLASCIIDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.DirectURL(pgtest.NewDBURL(t))
+	admin := pgtest.Open(t, url)
+	utf8DB := admin.Config().ConnConfig.Database
+	name := "ascii_" + utf8DB
+	pgtest.Exec(t, admin, "CREATE DATABASE "+name+" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+	t.Cleanup(func() { pgtest.Exec(t, admin, "DROP DATABASE "+name+" WITH (FORCE)") })
+	pool := pgtest.Open(t, strings.Replace(url, "/"+utf8DB+"?", "/"+name+"?", 1))
+	if enc := pgtest.Count(t, pool, `SELECT CASE WHEN current_setting('server_encoding') = 'SQL_ASCII' THEN 1 END`); enc != 1 {
+		t.Fatal("the database is not SQL_ASCII")
+	}
+	if _, err := migrations.Up(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	want := insertFixture(t, pool)
+	svc := newService(pool)
+	got, err := svc.ExportCourse(ctx, courseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got.File.GetCourse(), protocmp.Transform()); diff != "" {
+		t.Errorf("exported course mismatch (-want +got):\n%s", diff)
+	}
+	for _, stmt := range []string{
+		`UPDATE courses SET title = E'Curso \351' WHERE id = $1`, // Latin-1's é
+		`UPDATE lessons SET checklist = ARRAY['ok', E'item \377'] WHERE module_id IN (SELECT id FROM modules WHERE course_id = $1)`,
+	} {
+		pgtest.Exec(t, pool, `UPDATE courses SET title = 'Curso' WHERE id = $1`, courseID)
+		pgtest.Exec(t, pool, stmt, courseID)
+		if export, err := svc.ExportCourse(ctx, courseID); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+			t.Fatalf("after %s: exported %v, err %v; want an error on text that is not UTF-8", stmt, export != nil, err)
+		}
 	}
 }
