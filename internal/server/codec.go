@@ -14,6 +14,7 @@ import (
 	protov2 "google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 )
 
 // fileCodec is the gRPC proto codec, except that an import request's file_json
@@ -31,15 +32,19 @@ func newFileCodec(bodies *fileBodies) fileCodec {
 	return fileCodec{CodecV2: encoding.GetCodecV2(proto.Name), bodies: bodies}
 }
 
-// Marshal is the stock codec's, except for an apply's response with a long id
-// map (a large course's has hundreds of thousands of entries, tens of MiB on
-// the wire), which is written in parts of idMapPart entries. Each part is an
+// Marshal is the stock codec's, except for an export's response (see
+// marshalExport) and for an apply's response with a long id map (a large
+// course's has hundreds of thousands of entries, tens of MiB on the wire),
+// which is written in parts of idMapPart entries. Each part is an
 // allocation of its own, of about 100 KiB, that fits in the memory the parsed
 // course leaves; one buffer for the whole message would be new memory at the
 // end of the apply, its peak. The bytes are the stock codec's: a repeated
 // field is its elements' encodings one after another, and a response holding
 // only some of them encodes as just those.
 func (c fileCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if export, ok := v.(*contentv1.ExportCourseResponse); ok {
+		return marshalExport(export), nil
+	}
 	m, ok := v.(*contentv1.ApplyImportResponse)
 	if !ok || len(m.GetIdMap()) <= idMapPart {
 		return c.CodecV2.Marshal(v)
@@ -60,6 +65,28 @@ func (c fileCodec) Marshal(v any) (mem.BufferSlice, error) {
 		out = append(out, mem.SliceBuffer(part))
 	}
 	return out, nil
+}
+
+// marshalExport writes an export's response with coursefile.AppendExportResponse:
+// the stock codec's bytes, without its check that every string is UTF-8, which
+// store.ReadCourse guarantees (a sixth of a small export's CPU). As in the stock
+// codec, a response above gRPC's pooling threshold is written into a buffer of
+// gRPC's default pool, which gRPC frees once it is sent.
+func marshalExport(r *contentv1.ExportCourseResponse) mem.BufferSlice {
+	var out mem.Buffer
+	b := coursefile.AppendExportResponse(nil, r, func(size int) []byte {
+		if mem.IsBelowBufferPoolingThreshold(size) {
+			return make([]byte, 0, size)
+		}
+		pool := mem.DefaultBufferPool()
+		buf := pool.Get(size)
+		out = mem.NewBuffer(buf, pool)
+		return (*buf)[:0]
+	})
+	if out == nil {
+		return mem.BufferSlice{mem.SliceBuffer(b)}
+	}
+	return mem.BufferSlice{out}
 }
 
 // idMapPart is how many id map entries Marshal writes per part.
