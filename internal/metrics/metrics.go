@@ -56,9 +56,6 @@ func WithTransport(ctx context.Context, transport string) context.Context {
 	return context.WithValue(ctx, transportKey{}, transport)
 }
 
-// IsREST says whether ctx is a call that arrived over REST.
-func IsREST(ctx context.Context) bool { return transportOf(ctx) == TransportREST }
-
 func transportOf(ctx context.Context) string {
 	if t, ok := ctx.Value(transportKey{}).(string); ok {
 		return t

@@ -26,10 +26,11 @@ import (
 type fileCodec struct {
 	encoding.CodecV2 // the stock proto codec, for everything else
 	bodies           *fileBodies
+	exportSent       func(bytes int) // counts the bytes of each export's response
 }
 
-func newFileCodec(bodies *fileBodies) fileCodec {
-	return fileCodec{CodecV2: encoding.GetCodecV2(proto.Name), bodies: bodies}
+func newFileCodec(bodies *fileBodies, exportSent func(bytes int)) fileCodec {
+	return fileCodec{CodecV2: encoding.GetCodecV2(proto.Name), bodies: bodies, exportSent: exportSent}
 }
 
 // Marshal is the stock codec's, except for an export's response (see
@@ -43,7 +44,9 @@ func newFileCodec(bodies *fileBodies) fileCodec {
 // only some of them encodes as just those.
 func (c fileCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if export, ok := v.(*contentv1.ExportCourseResponse); ok {
-		return marshalExport(export), nil
+		out := marshalExport(export)
+		c.exportSent(out.Len())
+		return out, nil
 	}
 	m, ok := v.(*contentv1.ApplyImportResponse)
 	if !ok || len(m.GetIdMap()) <= idMapPart {

@@ -27,7 +27,7 @@ func TestFileCodecDecodesAsProtoDoes(t *testing.T) {
 		&contentv1.AnalyzeImportRequest{Source: &contentv1.AnalyzeImportRequest_File{File: typed}},
 		&contentv1.ExportCourseRequest{CourseId: "x"},
 	}
-	codec := newFileCodec(&fileBodies{})
+	codec := newFileCodec(&fileBodies{}, func(int) {})
 	for _, want := range cases {
 		wire, err := proto.Marshal(want)
 		if err != nil {
@@ -103,7 +103,7 @@ func TestFileCodecFreesTheFileAsItIsRead(t *testing.T) {
 		copy(b, chunk)
 		data = append(data, mem.NewBuffer(&b, pool))
 	}
-	codec := newFileCodec(&fileBodies{})
+	codec := newFileCodec(&fileBodies{}, func(int) {})
 	var req contentv1.ApplyImportRequest
 	if err := codec.Unmarshal(data, &req); err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 }
 
 func TestFileCodecEncodesAsProtoDoes(t *testing.T) {
-	codec := newFileCodec(&fileBodies{})
+	codec := newFileCodec(&fileBodies{}, func(int) {})
 	for _, n := range []int{0, 1, idMapPart, idMapPart + 1, 3*idMapPart + 7} {
 		resp := &contentv1.ApplyImportResponse{
 			CourseId: "c", ImportBatchId: "b",

@@ -17,6 +17,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
+	"github.com/educacao-continuada/content-transfer/internal/metrics"
 )
 
 // errPanic is what a recovered panic becomes: an unexpected, hence Internal, error.
@@ -47,7 +48,7 @@ func newGRPCServer(impl contentv1.ContentTransferServiceServer, backups contentv
 	bodies := &fileBodies{}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcEnvelopeBytes),
-		grpc.ForceServerCodecV2(newFileCodec(bodies)),
+		grpc.ForceServerCodecV2(newFileCodec(bodies, func(n int) { cfg.Metrics.ExportSent(metrics.TransportGRPC, n) })),
 		// The files the codec keeps for import calls enter the chain first, so
 		// that every call frees what its file holds, even one the chain refuses.
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{bodies.interceptor}, chain...)...),

@@ -9,10 +9,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
-	"github.com/educacao-continuada/content-transfer/internal/metrics"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -23,8 +21,7 @@ const contentDispositionKey = "content-disposition"
 // contentTransfer adapts transfer.Service to the generated gRPC interface.
 type contentTransfer struct {
 	contentv1.UnimplementedContentTransferServiceServer
-	svc     *transfer.Service
-	metrics *metrics.Metrics
+	svc *transfer.Service
 }
 
 func (h *contentTransfer) ListCourses(ctx context.Context, req *contentv1.ListCoursesRequest) (*contentv1.ListCoursesResponse, error) {
@@ -44,11 +41,9 @@ func (h *contentTransfer) ExportCourse(ctx context.Context, req *contentv1.Expor
 	if err := grpc.SetHeader(ctx, metadata.Pairs(contentDispositionKey, disposition)); err != nil {
 		return nil, fmt.Errorf("set content-disposition: %w", err)
 	}
-	resp := &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}
-	if !metrics.IsREST(ctx) { // REST counts the JSON it writes (see exportRoute)
-		h.metrics.ExportSent(metrics.TransportGRPC, proto.Size(resp))
-	}
-	return resp, nil
+	// The codec counts the bytes gRPC sends (fileCodec), REST the JSON it
+	// writes (exportRoute).
+	return &contentv1.ExportCourseResponse{File: export.File, Filename: export.Filename}, nil
 }
 
 func (h *contentTransfer) AnalyzeImport(ctx context.Context, req *contentv1.AnalyzeImportRequest) (*contentv1.AnalyzeImportResponse, error) {

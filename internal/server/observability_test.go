@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/grpclog"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
@@ -82,7 +83,8 @@ func TestMetrics(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatal(resp.StatusCode)
 	}
-	if _, err := e.client.ExportCourse(ctx, &contentv1.ExportCourseRequest{CourseId: e.demoID}); err != nil {
+	grpcExport, err := e.client.ExportCourse(ctx, &contentv1.ExportCourseRequest{CourseId: e.demoID})
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.get(t, "/gestor/export/course/00000000-0000-4000-8000-000000000000")
@@ -135,8 +137,8 @@ func TestMetrics(t *testing.T) {
 	if got := value(m, "contentd_export_rows_total", nil); got <= 0 || math.Mod(got, 2) != 0 {
 		t.Errorf("export rows %v for two exports of one course", got)
 	}
-	if got := value(m, "contentd_export_bytes_total", map[string]string{"transport": "grpc"}); !(got > 0) {
-		t.Errorf("gRPC export bytes %v", got)
+	if got := value(m, "contentd_export_bytes_total", map[string]string{"transport": "grpc"}); got != float64(proto.Size(grpcExport)) {
+		t.Errorf("gRPC export bytes %v, the response has %d", got, proto.Size(grpcExport))
 	}
 	if last := value(m, "contentd_backup_last_success_timestamp_seconds", nil); math.Abs(last-float64(time.Now().Unix())) > 120 {
 		t.Errorf("last backup at %v, it was just taken", last)

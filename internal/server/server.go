@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config, svcs Services, authn *auth.Authenticat
 	s := &Server{cfg: cfg, log: log, db: db, backups: svcs.Backups, health: health.NewServer()}
 	// Not serving until the first database check says otherwise.
 	s.setServing(healthpb.HealthCheckResponse_NOT_SERVING)
-	impl := &contentTransfer{svc: svcs.Transfer, metrics: cfg.Metrics}
+	impl := &contentTransfer{svc: svcs.Transfer}
 	backups := &backupService{backups: svcs.Backups, integrity: svcs.Integrity}
 	chain := unaryChain(authn, log, cfg)
 	s.grpc = newGRPCServer(impl, backups, chain, authn, s.health, cfg)
