@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -118,6 +119,10 @@ type runner struct {
 	server  *load.Replica
 	conn    *grpc.ClientConn
 	client  contentv1.ContentTransferServiceClient
+	// http keeps a connection per client alive, as browsers do: Go's default
+	// client keeps two per host, and the other clients of a throughput run
+	// would open a connection per request.
+	http    *http.Client
 	token   string
 	sCourse string
 	copyDBs int
@@ -162,6 +167,7 @@ func (r *runner) setUp(ctx context.Context) error {
 		return err
 	}
 	r.svc = transfer.New(store.New(r.pool), transfer.Config{Version: "bench", Environment: "bench", MaxFileBytes: maxRequest})
+	r.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: r.opt.Clients}}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return err

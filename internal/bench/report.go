@@ -50,7 +50,7 @@ func (rep *Report) Write(w io.Writer) {
 		}
 	}
 	if t := rep.Throughput; t != nil {
-		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, %s each:\n\n", t.Clients, t.Duration)
+		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, two runs of %s each (gRPC, REST, pgbench, pgbench, REST, gRPC):\n\n", t.Clients, t.Duration)
 		fmt.Fprintln(w, "| path | exports/s | vs pgbench |")
 		fmt.Fprintln(w, "| --- | ---: | ---: |")
 		fmt.Fprintf(w, "| gRPC | %.1f | %.0f%% |\n", t.GRPC, 100*t.GRPC/t.PGBench)

@@ -151,7 +151,7 @@ func (r *runner) restImport(ctx context.Context, op string, file []byte) error {
 	}
 	req.Header.Set("Authorization", "Bearer "+r.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.http.Do(req)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (r *runner) restExport(ctx context.Context, courseID string) error {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+r.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.http.Do(req)
 	if err != nil {
 		return err
 	}
