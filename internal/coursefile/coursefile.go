@@ -1,6 +1,7 @@
 // Package coursefile is the transfer file format, with all its verbs: Write and
 // Marshal render a course as the JSON people read and diff (lowerCamelCase names,
 // enums by name, every field present, two-space indentation, a final newline);
+// AppendExportResponse writes it as gRPC sends it (protobuf);
 // Decode reads a file and reports every problem with its JSON path; Validate
 // checks what can be checked without a database; Normalize renumbers positions;
 // Digest names the content. Findings are the problems found, in Portuguese for

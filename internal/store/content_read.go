@@ -283,6 +283,10 @@ type parents[T any] struct {
 	last   *T
 }
 
+// sized makes the map for n entries: a large course's would otherwise grow
+// many times over.
+func (p *parents[T]) sized(n int) { p.byID = make(map[uuid.UUID]*T, n) }
+
 func (p *parents[T]) add(id uuid.UUID, v *T) {
 	if p.byID == nil {
 		p.byID = map[uuid.UUID]*T{}
@@ -333,6 +337,10 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 		}
 		return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
 	}
+	r.lessons.sized(len(ids.lessons))
+	r.quizzes.sized(len(ids.quizzes))
+	r.questions.sized(len(ids.questions))
+	r.bankQuestions.sized(len(ids.bankQuestions))
 	batch := &pgx.Batch{}
 	for _, st := range contentStatements {
 		batch.Queue(st.sql, ids.value(st.param, id))
