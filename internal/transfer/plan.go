@@ -403,7 +403,14 @@ func (ic *importCourse) planBank(ctx context.Context, tx ImportTx, p *importPlan
 	for i, q := range ic.bank {
 		compID := dbID[ic.bankCompetency[i]]
 		fileID := ic.fileID(q.GetId())
-		if existingID, ok := present[compID][normalizeText(q.GetText())]; ok {
+		// Only a competency that exists has questions to compare with: the
+		// others' (a large course's whole bank) are not normalised.
+		var existingID string
+		exists := false
+		if texts := present[compID]; texts != nil {
+			existingID, exists = texts[normalizeText(q.GetText())]
+		}
+		if exists {
 			p.idMap.planned = append(p.idMap.planned, mapping(kindBankQuestion, fileID, existingID, contentv1.IdMappingOutcome_ID_MAPPING_OUTCOME_REUSED, reasonBankQuestionExists))
 			n.BankQuestionsExisting++
 			for _, o := range q.GetOptions() {
