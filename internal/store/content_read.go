@@ -167,7 +167,8 @@ func ExportStatements() []ExportStatement {
 // round trips. User data (progress, attempts, certificates, tickets, assignments,
 // audit logs) is never read. The course's text is UTF-8: a UTF8 database holds
 // nothing else, and the text of any other is checked (an export fails on text
-// that is not).
+// that is not; in an array that pgx reads as text, in its exec mode, pgx has
+// already replaced an invalid byte with U+FFFD).
 func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
