@@ -23,10 +23,10 @@ func Threshold(memoryLimit int64) int64 {
 	return min(most, memoryLimit/8)
 }
 
-// Tune starts raising GOGC, after each collection, so that the next one comes
-// when the heap in use reaches Threshold of the current memory limit (GOGC at
-// most 500); above it, GOGC stays at Percent (gctuner, after Uber's GC tuning).
-// It returns the threshold. An S export takes a third less CPU with it
+// Tune sets GOGC after each collection so that the next one comes when the heap
+// in use reaches the threshold for the current memory limit (Threshold), with
+// GOGC between Percent and 500: past the threshold, GOGC is Percent (gctuner,
+// after Uber's GC tuning). It returns the threshold. An S export takes a third less CPU with it
 // (docs/benchmarks.md).
 func Tune() int64 {
 	debug.SetGCPercent(Percent)
