@@ -189,8 +189,8 @@ const snapshotBegin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
 // courseReader appends the rows of each statement to the entities read before
 // it. An export of a small course is mostly allocation and garbage collection,
 // so the reader makes few: entities come from slabs, text is copied into
-// shared blocks, and a run of rows with the same parent (they are ordered by
-// it) looks the parent up once.
+// shared blocks, and a run of rows with the same parent (rows written together
+// usually come together) looks the parent up once.
 type courseReader struct {
 	course        *contentv1.Course
 	modules       parents[contentv1.Module]
@@ -381,22 +381,19 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 // checked.
 func (r *courseReader) order() {
 	c := r.course
+	rank := make(map[string]int, len(c.Competencies))
+	for i, comp := range c.Competencies {
+		rank[comp.Id] = i
+	}
+	byRank := func(a, b string) int { return cmp.Compare(rank[a], rank[b]) }
 	byPosition(c.Modules, (*contentv1.Module).GetPosition)
 	byPosition(c.Faq, (*contentv1.FaqEntry).GetPosition)
 	for _, m := range c.Modules {
 		byPosition(m.Lessons, (*contentv1.Lesson).GetPosition)
 		orderQuizzes(m.Quizzes)
 		for _, l := range m.Lessons {
+			sortIfNeeded(l.CompetencyIds, byRank)
 			orderQuizzes(l.Quizzes)
-		}
-	}
-	rank := make(map[string]int, len(c.Competencies))
-	for i, comp := range c.Competencies {
-		rank[comp.Id] = i
-	}
-	for _, m := range c.Modules {
-		for _, l := range m.Lessons {
-			sortIfNeeded(l.CompetencyIds, func(a, b string) int { return cmp.Compare(rank[a], rank[b]) })
 		}
 	}
 	orderBank(c.QuestionBank, rank)
