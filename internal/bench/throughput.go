@@ -4,6 +4,7 @@ package bench
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,9 @@ import (
 // pgbench, pgbench, REST, gRPC, and reports the rates over both runs: a drift
 // of the machine during the measure (this one's rates move by a third from one
 // minute to the next) weighs on the three alike.
+// runsEach is how many times throughput runs each of gRPC, REST and pgbench.
+const runsEach = 2
+
 func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	if r.sCourse == "" {
 		return nil, nil
@@ -30,16 +34,20 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	}
 	pgbenchRun := func() error {
 		tps, n, err := r.pgbench(ctx)
-		t.PGBench += tps / 2 // pgbench's own rate, without its connections' start
+		t.PGBench += tps / runsEach // pgbench's own rate, without its connections' start
 		t.PGBenchTransactions += n
 		return err
 	}
-	for _, run := range []func() error{grpcRun, restRun, pgbenchRun, pgbenchRun, restRun, grpcRun} {
+	// Each runs runsEach times: in order, then in the mirrored order.
+	runs := []func() error{grpcRun, restRun, pgbenchRun}
+	runs = append(runs, slices.Clone(runs)...)
+	slices.Reverse(runs[len(runs)/runsEach:])
+	for _, run := range runs {
 		if err := run(); err != nil {
 			return nil, err
 		}
 	}
-	secs := 2 * r.opt.Duration.Seconds()
+	secs := runsEach * r.opt.Duration.Seconds()
 	t.GRPC, t.REST = float64(t.ServiceGRPCExports)/secs, float64(t.ServiceRESTExports)/secs
 	return t, nil
 }
