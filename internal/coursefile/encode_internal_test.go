@@ -1,0 +1,33 @@
+package coursefile
+
+import (
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// hasEscape must find exactly the words with a byte that mustEscape marks.
+func TestHasEscapeFindsEveryByteToEscape(t *testing.T) {
+	for _, filler := range []byte{'a', ' ', 0x7f, 0x80, 0xc3, 0xff} {
+		for c := range 256 {
+			for at := range 8 {
+				w := []byte(strings.Repeat(string([]byte{filler}), 8))
+				w[at] = byte(c)
+				if got, want := hasEscape(word(string(w))), mustEscape[c] || mustEscape[filler]; got != want {
+					t.Fatalf("hasEscape(% x) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		w := rapid.SliceOfN(rapid.Byte(), 8, 8).Draw(t, "word")
+		want := false
+		for _, c := range w {
+			want = want || mustEscape[c]
+		}
+		if got := hasEscape(word(string(w))); got != want {
+			t.Fatalf("hasEscape(% x) = %v, want %v", w, got, want)
+		}
+	})
+}
