@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 )
 
 func TestFileCodecDecodesAsProtoDoes(t *testing.T) {
@@ -174,5 +175,46 @@ func TestFileCodecEncodesAsProtoDoes(t *testing.T) {
 			t.Errorf("%d entries: %d buffers, want %d", n, parts, wantParts)
 		}
 		data.Free()
+	}
+}
+
+// An export's response is written into buffers reused without clearing: each
+// must hold exactly proto's bytes, also after a larger response used it.
+func TestFileCodecEncodesExportsAsProtoDoes(t *testing.T) {
+	codec := newFileCodec(&fileBodies{}, func(int) {})
+	for _, modules := range []int{40, 30, 25, 2, 0} {
+		shape := coursegen.S
+		shape.Modules = modules
+		resp := &contentv1.ExportCourseResponse{File: coursegen.Generate(shape, uint64(modules)), Filename: "curso.json"}
+		want, err := proto.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := codec.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := data.Materialize(); !bytes.Equal(got, want) {
+			t.Errorf("%d modules: the codec's bytes differ from proto's (%d, want %d bytes)", modules, len(got), len(want))
+		}
+		data.Free()
+	}
+}
+
+func TestDirtyBuffersAreAPowerOfTwoLargeEnough(t *testing.T) {
+	p := &dirtyBuffers{}
+	for _, size := range []int{1, 2, 3, 1000, 1024, 1025, 200 << 10, maxDirtyBuffer} {
+		for range 3 {
+			buf := p.Get(size)
+			if c := cap(*buf); len(*buf) != size || c < size || c&(c-1) != 0 || c >= 2*size && size > 1 {
+				t.Fatalf("Get(%d): len %d cap %d", size, len(*buf), c)
+			}
+			p.Put(buf)
+		}
+	}
+	odd := make([]byte, 10, 12)
+	p.Put(&odd) // not a power of two: dropped
+	if buf := p.Get(12); cap(*buf) != 16 {
+		t.Fatalf("Get(12) gave a buffer of capacity %d", cap(*buf))
 	}
 }
