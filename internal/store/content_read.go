@@ -190,7 +190,8 @@ const snapshotBegin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
 // it. An export of a small course is mostly allocation and garbage collection,
 // so the reader makes few: entities come from slabs, text is copied into
 // shared blocks, and a run of rows with the same parent (rows written together
-// usually come together) looks the parent up once.
+// usually come together) looks the parent up once. Columns are decoded from
+// the bytes received (see rawRow).
 type courseReader struct {
 	course        *contentv1.Course
 	modules       parents[contentv1.Module]
@@ -209,72 +210,42 @@ type courseReader struct {
 	newFAQ          slab[contentv1.FaqEntry]
 
 	// text holds the ids' text (PostgreSQL sends the ids in binary) and every
-	// text column, which scans through texts.
-	text  textblock.Blocks
-	texts [3]blockText
-	enum  dbEnum
+	// text column.
+	text textblock.Blocks
 	// checkUTF8: the database's encoding is not UTF8, so its text may not be
 	// UTF-8 (SQL_ASCII stores any bytes): each text is checked. An exported
 	// course's text is UTF-8, which its encoders rely on.
 	checkUTF8 bool
-	// A row's ids and the arguments of its Scan: locals would escape to the
-	// heap, an allocation each per row.
-	id, parent, other pgtype.UUID
-	dest              [9]any
+	row       rawRow // the row being read
 }
 
-// uuid is the text of a uuid read, as PostgreSQL writes it.
-func (r *courseReader) uuid(id *pgtype.UUID) string { return r.text.UUID(id.Bytes) }
-
-// scan scans a row into dest through r.dest: the variadic array of the call
-// stays on the caller's stack.
-func (r *courseReader) scan(rows pgx.Rows, dest ...any) error {
-	n := copy(r.dest[:], dest)
-	return rows.Scan(r.dest[:n]...)
-}
-
-// into points the reader's text scanners at dst, in order, for one row.
-func (r *courseReader) into(dst ...*string) (a, b, c *blockText) {
-	for i, d := range dst {
-		r.texts[i] = blockText{dst: d, text: &r.text, checkUTF8: r.checkUTF8}
+// id returns column i of the row, a uuid that is not NULL, and its text as
+// PostgreSQL writes it.
+func (r *courseReader) id(i int) (uuid.UUID, string) {
+	id, ok := r.row.uuid(i)
+	if !ok && r.row.err == nil {
+		r.row.fail(i, "a uuid, not NULL")
 	}
-	return &r.texts[0], &r.texts[1], &r.texts[2]
+	return id, r.text.UUID(id)
 }
 
-// blockText scans a text column into a string of its blocks: pgx hands over
-// its read buffer, which is copied once, without an allocation of its own.
-type blockText struct {
-	dst       *string
-	text      *textblock.Blocks
-	checkUTF8 bool
-}
-
-func (t *blockText) ScanBytes(src []byte) error {
-	if t.checkUTF8 && !utf8.Valid(src) {
-		return errNotUTF8
+// str returns column i of the row, text, copied into the reader's blocks.
+func (r *courseReader) str(i int) string {
+	b := r.row.text(i)
+	if r.checkUTF8 && !utf8.Valid(b) && r.row.err == nil {
+		r.row.err = fmt.Errorf("column %s: %w", r.row.fields[i].Name, errNotUTF8)
 	}
-	*t.dst = t.text.CopyBytes(src)
-	return nil
+	return r.text.CopyBytes(b)
+}
+
+// enum returns column i of the row, text holding an enum's database name, as
+// the enum's number (0 for a name it does not know).
+func (r *courseReader) enum(i int, byName map[string]int32) int32 {
+	return byName[string(r.row.text(i))]
 }
 
 // errNotUTF8 is the error of an export that read text that is not UTF-8.
 var errNotUTF8 = errors.New("text that is not UTF-8 (the database's encoding is not UTF8)")
-
-// dbEnum scans a text column holding an enum's database name into its number.
-type dbEnum struct {
-	byName map[string]int32
-	value  int32
-}
-
-func (e *dbEnum) of(byName map[string]int32) *dbEnum {
-	e.byName = byName
-	return e
-}
-
-func (e *dbEnum) ScanBytes(src []byte) error {
-	e.value = e.byName[string(src)]
-	return nil
-}
 
 // parents finds the parent of a row by its id, looking it up once for a run of
 // rows with the same parent.
@@ -483,38 +454,44 @@ func (r *courseReader) readRows(results pgx.BatchResults, scan func(*courseReade
 }
 
 func (r *courseReader) scanCourse(rows pgx.Rows) error {
-	id := &r.id
+	r.row.next(rows)
 	c := r.course
-	title, description, _ := r.into(&c.Title, &c.Description)
-	if err := r.scan(rows, id, title, description, r.enum.of(courseStatusByDB)); err != nil {
-		return err
-	}
-	c.Id, c.Status = r.uuid(id), contentv1.CourseStatus(r.enum.value)
-	return nil
+	_, c.Id = r.id(0)
+	c.Title, c.Description = r.str(1), r.str(2)
+	c.Status = contentv1.CourseStatus(r.enum(3, courseStatusByDB))
+	return r.row.err
 }
 
 func (r *courseReader) scanModule(rows pgx.Rows) error {
-	id := &r.id
+	r.row.next(rows)
 	m := r.newModule.new()
-	title, description, _ := r.into(&m.Title, &m.Description)
-	if err := r.scan(rows, id, &m.Position, title, description); err != nil {
-		return err
+	var id uuid.UUID
+	id, m.Id = r.id(0)
+	m.Position = r.row.int32(1)
+	m.Title, m.Description = r.str(2), r.str(3)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	m.Id = r.uuid(id)
 	r.course.Modules = append(r.course.Modules, m)
-	r.modules.add(id.Bytes, m)
+	r.modules.add(id, m)
 	return nil
 }
 
 func (r *courseReader) scanLesson(rows pgx.Rows) error {
-	id, moduleID := &r.id, &r.parent
+	r.row.next(rows)
 	l := r.newLesson.new()
-	title, videoURL, summary := r.into(&l.Title, &l.VideoUrl, &l.PracticalSummary)
-	if err := r.scan(rows, id, moduleID, &l.Position, title, videoURL, r.enum.of(videoProviderByDB),
-		&l.DurationSeconds, summary, &l.Checklist); err != nil {
-		return err
+	var id uuid.UUID
+	id, l.Id = r.id(0)
+	moduleID, _ := r.row.uuid(1)
+	l.Position = r.row.int32(2)
+	l.Title, l.VideoUrl = r.str(3), r.str(4)
+	l.VideoProvider = contentv1.VideoProvider(r.enum(5, videoProviderByDB))
+	l.DurationSeconds = r.row.int32(6)
+	l.PracticalSummary = r.str(7)
+	r.row.strings(8, &l.Checklist)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	l.Id, l.VideoProvider = r.uuid(id), contentv1.VideoProvider(r.enum.value)
 	if r.checkUTF8 {
 		for _, item := range l.Checklist {
 			if !utf8.ValidString(item) {
@@ -522,59 +499,71 @@ func (r *courseReader) scanLesson(rows pgx.Rows) error {
 			}
 		}
 	}
-	m, ok := r.modules.get(moduleID.Bytes)
+	m, ok := r.modules.get(moduleID)
 	if !ok {
-		return fmt.Errorf("lesson %s: module %s not read", l.Id, uuid.UUID(moduleID.Bytes))
+		return fmt.Errorf("lesson %s: module %s not read", l.Id, moduleID)
 	}
 	m.Lessons = append(m.Lessons, l)
-	r.lessons.add(id.Bytes, l)
+	r.lessons.add(id, l)
 	return nil
 }
 
 func (r *courseReader) scanQuiz(rows pgx.Rows) error {
-	id, moduleID, lessonID := &r.id, &r.parent, &r.other // one of the parents is null
+	r.row.next(rows)
 	q := r.newQuiz.new()
-	title, _, _ := r.into(&q.Title)
-	if err := r.scan(rows, id, moduleID, lessonID, &q.Position, title, &q.MinScore); err != nil {
-		return err
+	var id uuid.UUID
+	id, q.Id = r.id(0)
+	moduleID, inModule := r.row.uuid(1) // one of the parents is NULL
+	lessonID, inLesson := r.row.uuid(2)
+	q.Position = r.row.int32(3)
+	q.Title = r.str(4)
+	q.MinScore = r.row.int32(5)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	q.Id = r.uuid(id)
-	if m, ok := r.modules.get(moduleID.Bytes); ok && moduleID.Valid {
+	if m, ok := r.modules.get(moduleID); ok && inModule {
 		m.Quizzes = append(m.Quizzes, q)
-	} else if l, ok := r.lessons.get(lessonID.Bytes); ok && lessonID.Valid {
+	} else if l, ok := r.lessons.get(lessonID); ok && inLesson {
 		l.Quizzes = append(l.Quizzes, q)
 	} else {
 		return fmt.Errorf("quiz %s: parent not read", q.Id)
 	}
-	r.quizzes.add(id.Bytes, q)
+	r.quizzes.add(id, q)
 	return nil
 }
 
 func (r *courseReader) scanQuestion(rows pgx.Rows) error {
-	id, quizID := &r.id, &r.parent
+	r.row.next(rows)
 	q := r.newQuestion.new()
-	text, explanation, _ := r.into(&q.Text, &q.Explanation)
-	if err := r.scan(rows, id, quizID, &q.Position, r.enum.of(questionTypeByDB), text, explanation); err != nil {
-		return err
+	var id uuid.UUID
+	id, q.Id = r.id(0)
+	quizID, _ := r.row.uuid(1)
+	q.Position = r.row.int32(2)
+	q.Type = contentv1.QuestionType(r.enum(3, questionTypeByDB))
+	q.Text, q.Explanation = r.str(4), r.str(5)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	q.Id, q.Type = r.uuid(id), contentv1.QuestionType(r.enum.value)
-	quiz, ok := r.quizzes.get(quizID.Bytes)
+	quiz, ok := r.quizzes.get(quizID)
 	if !ok {
-		return fmt.Errorf("question %s: quiz %s not read", q.Id, uuid.UUID(quizID.Bytes))
+		return fmt.Errorf("question %s: quiz %s not read", q.Id, quizID)
 	}
 	quiz.Questions = append(quiz.Questions, q)
-	r.questions.add(id.Bytes, q)
+	r.questions.add(id, q)
 	return nil
 }
 
 // scanOptionRow scans an option row of either table of options.
 func (r *courseReader) scanOptionRow(rows pgx.Rows) (o *contentv1.Option, questionID uuid.UUID, err error) {
-	id, question := &r.id, &r.parent
+	r.row.next(rows)
 	o = r.newOption.new()
-	text, feedback, _ := r.into(&o.Text, &o.Feedback)
-	err = r.scan(rows, id, question, &o.Position, text, &o.Correct, feedback)
-	o.Id = r.uuid(id)
-	return o, question.Bytes, err
+	_, o.Id = r.id(0)
+	questionID, _ = r.row.uuid(1)
+	o.Position = r.row.int32(2)
+	o.Text = r.str(3)
+	o.Correct = r.row.bool(4)
+	o.Feedback = r.str(5)
+	return o, questionID, r.row.err
 }
 
 func (r *courseReader) scanOption(rows pgx.Rows) error {
@@ -591,40 +580,46 @@ func (r *courseReader) scanOption(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanLink(rows pgx.Rows) error {
-	lessonID, competencyID := &r.parent, &r.id
-	if err := r.scan(rows, lessonID, competencyID); err != nil {
-		return err
+	r.row.next(rows)
+	lessonID, _ := r.row.uuid(0)
+	_, competencyID := r.id(1)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	l, ok := r.lessons.get(lessonID.Bytes)
+	l, ok := r.lessons.get(lessonID)
 	if !ok {
-		return fmt.Errorf("competency link: lesson %s not read", uuid.UUID(lessonID.Bytes))
+		return fmt.Errorf("competency link: lesson %s not read", lessonID)
 	}
-	l.CompetencyIds = append(l.CompetencyIds, r.uuid(competencyID))
+	l.CompetencyIds = append(l.CompetencyIds, competencyID)
 	return nil
 }
 
 func (r *courseReader) scanCompetency(rows pgx.Rows) error {
-	id := &r.id
+	r.row.next(rows)
 	c := r.newCompetency.new()
-	code, name, description := r.into(&c.Code, &c.Name, &c.Description)
-	if err := r.scan(rows, id, code, name, description); err != nil {
-		return err
+	_, c.Id = r.id(0)
+	c.Code, c.Name, c.Description = r.str(1), r.str(2), r.str(3)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	c.Id = r.uuid(id)
 	r.course.Competencies = append(r.course.Competencies, c)
 	return nil
 }
 
 func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
-	id, competencyID := &r.id, &r.parent
+	r.row.next(rows)
 	q := r.newBankQuestion.new()
-	text, explanation, _ := r.into(&q.Text, &q.Explanation)
-	if err := r.scan(rows, id, competencyID, &q.Position, r.enum.of(questionTypeByDB), text, explanation); err != nil {
-		return err
+	var id uuid.UUID
+	id, q.Id = r.id(0)
+	_, q.CompetencyId = r.id(1)
+	q.Position = r.row.int32(2)
+	q.Type = contentv1.QuestionType(r.enum(3, questionTypeByDB))
+	q.Text, q.Explanation = r.str(4), r.str(5)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	q.Id, q.CompetencyId, q.Type = r.uuid(id), r.uuid(competencyID), contentv1.QuestionType(r.enum.value)
 	r.course.QuestionBank = append(r.course.QuestionBank, q)
-	r.bankQuestions.add(id.Bytes, q)
+	r.bankQuestions.add(id, q)
 	return nil
 }
 
@@ -642,13 +637,14 @@ func (r *courseReader) scanBankOption(rows pgx.Rows) error {
 }
 
 func (r *courseReader) scanFAQ(rows pgx.Rows) error {
-	id := &r.id
+	r.row.next(rows)
 	f := r.newFAQ.new()
-	question, answer, _ := r.into(&f.Question, &f.Answer)
-	if err := r.scan(rows, id, &f.Position, question, answer); err != nil {
-		return err
+	_, f.Id = r.id(0)
+	f.Position = r.row.int32(1)
+	f.Question, f.Answer = r.str(2), r.str(3)
+	if r.row.err != nil {
+		return r.row.err
 	}
-	f.Id = r.uuid(id)
 	r.course.Faq = append(r.course.Faq, f)
 	return nil
 }
