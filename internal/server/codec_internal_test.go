@@ -160,15 +160,8 @@ func TestFileCodecEncodesAsProtoDoes(t *testing.T) {
 				Outcome: contentv1.IdMappingOutcome(i % 4), Reason: strings.Repeat("ç", i%7),
 			})
 		}
-		want, err := proto.Marshal(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := codec.Marshal(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := data.Materialize(); !bytes.Equal(got, want) {
+		data, got, want := marshalBoth(t, codec, resp)
+		if !bytes.Equal(got, want) {
 			t.Errorf("%d entries: the codec's bytes differ from proto's (%d, want %d bytes)", n, len(got), len(want))
 		}
 		if parts, wantParts := len(data), 1+(n+idMapPart-1)/idMapPart; n > idMapPart && parts != wantParts {
@@ -176,6 +169,21 @@ func TestFileCodecEncodesAsProtoDoes(t *testing.T) {
 		}
 		data.Free()
 	}
+}
+
+// marshalBoth marshals m with the codec (its buffers, to free, and their
+// bytes) and with proto.
+func marshalBoth(t *testing.T, codec fileCodec, m proto.Message) (data mem.BufferSlice, got, want []byte) {
+	t.Helper()
+	want, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err = codec.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, data.Materialize(), want
 }
 
 // An export's response is written into buffers reused without clearing: each
@@ -186,15 +194,8 @@ func TestFileCodecEncodesExportsAsProtoDoes(t *testing.T) {
 		shape := coursegen.S
 		shape.Modules = modules
 		resp := &contentv1.ExportCourseResponse{File: coursegen.Generate(shape, uint64(modules)), Filename: "curso.json"}
-		want, err := proto.Marshal(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := codec.Marshal(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := data.Materialize(); !bytes.Equal(got, want) {
+		data, got, want := marshalBoth(t, codec, resp)
+		if !bytes.Equal(got, want) {
 			t.Errorf("%d modules: the codec's bytes differ from proto's (%d, want %d bytes)", modules, len(got), len(want))
 		}
 		data.Free()
