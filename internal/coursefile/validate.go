@@ -44,7 +44,10 @@ func Validate(file *contentv1.CourseExport, f *Findings) {
 		f.Errorf("NOT_A_COURSE_FILE", "course", "O arquivo não contém um curso.")
 		return
 	}
-	v := &validator{f: f, ids: make(map[string]string, entities(c)), competencies: map[string]string{}}
+	// The map of ids is made at its size, not grown (and copied) a dozen times
+	// for a large course.
+	entities, _ := Rows(c)
+	v := &validator{f: f, ids: make(map[string]string, entities), competencies: map[string]string{}}
 	// The source is kept with the import (where the course came from).
 	src := file.GetSource()
 	v.text(src.GetService(), "source", ".service", maxCodeLen)
@@ -230,29 +233,32 @@ func (v *validator) id(id, p string) {
 	}
 }
 
-// entities counts the entities of c that have an id: the size of the map of ids,
-// made once instead of grown (and copied) a dozen times for a large course.
-func entities(c *contentv1.Course) int {
-	n := 1 + len(c.GetCompetencies()) + len(c.GetFaq())
+// Rows counts the rows c is stored in: its entities, each with an id (the
+// course, its modules, lessons, quizzes, questions, options, competencies, bank
+// questions and their options, FAQ entries), and its lessons' links to
+// competencies.
+func Rows(c *contentv1.Course) (entities, links int) {
+	entities = 1 + len(c.GetCompetencies()) + len(c.GetFaq())
 	quizzes := func(qs []*contentv1.Quiz) {
 		for _, q := range qs {
-			n += 1 + len(q.GetQuestions())
+			entities += 1 + len(q.GetQuestions())
 			for _, question := range q.GetQuestions() {
-				n += len(question.GetOptions())
+				entities += len(question.GetOptions())
 			}
 		}
 	}
 	for _, m := range c.GetModules() {
-		n += 1 + len(m.GetLessons())
+		entities += 1 + len(m.GetLessons())
 		for _, l := range m.GetLessons() {
+			links += len(l.GetCompetencyIds())
 			quizzes(l.GetQuizzes())
 		}
 		quizzes(m.GetQuizzes())
 	}
 	for _, q := range c.GetQuestionBank() {
-		n += 1 + len(q.GetOptions())
+		entities += 1 + len(q.GetOptions())
 	}
-	return n
+	return entities, links
 }
 
 func (v *validator) required(s, p, field string, limit int, what func() string) {

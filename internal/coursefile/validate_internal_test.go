@@ -2,14 +2,17 @@ package coursefile
 
 import (
 	"bytes"
+	"regexp"
 	"testing"
 
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 )
 
-// TestEntitiesCountsEveryID: the size Validate gives its map of ids is the
-// number of "id" members of the file.
-func TestEntitiesCountsEveryID(t *testing.T) {
+// TestRowsCountsEveryIDAndLink: Rows's entities are the "id" members of the
+// file (the size Validate gives its map of ids), and its links the elements of
+// the lessons' competencyIds.
+func TestRowsCountsEveryIDAndLink(t *testing.T) {
+	linkLists := regexp.MustCompile(`"competencyIds": \[([^\]]*)\]`)
 	for _, size := range []string{"S", coursegen.Real} {
 		c, err := coursegen.Named(size, 3)
 		if err != nil {
@@ -19,8 +22,16 @@ func TestEntitiesCountsEveryID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := entities(c.GetCourse()), bytes.Count(raw, []byte(`"id": `)); got != want {
-			t.Errorf("%s: entities = %d, the file has %d ids", size, got, want)
+		wantLinks := 0
+		for _, list := range linkLists.FindAllSubmatch(raw, -1) {
+			wantLinks += bytes.Count(list[1], []byte(`"`)) / 2
+		}
+		entities, links := Rows(c.GetCourse())
+		if want := bytes.Count(raw, []byte(`"id": `)); entities != want {
+			t.Errorf("%s: %d entities, the file has %d ids", size, entities, want)
+		}
+		if links != wantLinks || links == 0 {
+			t.Errorf("%s: %d links, the file has %d", size, links, wantLinks)
 		}
 	}
 }

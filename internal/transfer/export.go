@@ -31,7 +31,8 @@ func (s *Service) ExportCourse(ctx context.Context, courseID string) (export *Ex
 	defer func() {
 		rows := 0
 		if export != nil {
-			rows = courseRows(export.File.GetCourse())
+			entities, links := coursefile.Rows(export.File.GetCourse())
+			rows = entities + links
 		}
 		s.cfg.Observer.Exported(outcome(err, nil), rows)
 	}()

@@ -61,30 +61,3 @@ func createdRows(c *contentv1.ImportCounts) int64 {
 		int64(c.GetQuestions()) + int64(c.GetOptions()) + int64(c.GetCompetenciesCreated()) + int64(c.GetLessonCompetencyLinks()) +
 		int64(c.GetBankQuestionsCreated()) + int64(c.GetBankOptions()) + int64(c.GetFaqEntries())
 }
-
-// courseRows counts the content rows of an exported course.
-func courseRows(c *contentv1.Course) int {
-	n := 1 + len(c.GetCompetencies()) + len(c.GetFaq())
-	quiz := func(q *contentv1.Quiz) {
-		n++
-		for _, qq := range q.GetQuestions() {
-			n += 1 + len(qq.GetOptions())
-		}
-	}
-	for _, m := range c.GetModules() {
-		n++
-		for _, q := range m.GetQuizzes() {
-			quiz(q)
-		}
-		for _, l := range m.GetLessons() {
-			n += 1 + len(l.GetCompetencyIds())
-			for _, q := range l.GetQuizzes() {
-				quiz(q)
-			}
-		}
-	}
-	for _, b := range c.GetQuestionBank() {
-		n += 1 + len(b.GetOptions())
-	}
-	return n
-}

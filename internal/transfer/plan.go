@@ -248,7 +248,8 @@ type importCourse struct {
 // prepareImport gives every entity of c a new id, in place, and records where
 // each came from. The course becomes a DRAFT.
 func prepareImport(c *contentv1.Course) *importCourse {
-	ic := &importCourse{course: c, sourceID: c.GetId(), ids: makeNewIDs(courseRows(c)), // rows bound the entities
+	entities, _ := coursefile.Rows(c)
+	ic := &importCourse{course: c, sourceID: c.GetId(), ids: makeNewIDs(entities),
 		counts: &contentv1.ImportCounts{}}
 	n := ic.counts
 	c.Id = ic.assign(kindCourse, c.GetId(), true)
