@@ -126,7 +126,7 @@ func (ids *courseIDs) value(param string, course uuid.UUID) any {
 type contentStatement struct {
 	sql   string
 	param string
-	scan  func(r *courseReader, rows pgx.Rows) error
+	scan  func(r *courseReader) error
 }
 
 var contentStatements = []contentStatement{
@@ -425,9 +425,9 @@ func (r *courseReader) readHead(ctx context.Context, conn *pgx.Conn, id uuid.UUI
 		return nil, false, fmt.Errorf("begin snapshot: %w", err)
 	}
 	found := false
-	if err := r.readRows(results, func(r *courseReader, rows pgx.Rows) error {
+	if err := r.readRows(results, func(r *courseReader) error {
 		found = true
-		return r.scanCourse(rows)
+		return r.scanCourse()
 	}); err != nil {
 		return nil, false, fmt.Errorf("read course %s: %w", id, err)
 	}
@@ -438,23 +438,25 @@ func (r *courseReader) readHead(ctx context.Context, conn *pgx.Conn, id uuid.UUI
 	return ids, found, results.Close()
 }
 
-// readRows reads the next result of results into the course with scan.
-func (r *courseReader) readRows(results pgx.BatchResults, scan func(*courseReader, pgx.Rows) error) error {
+// readRows reads the next result of results into the course with scan, which
+// reads each row from r.row.
+func (r *courseReader) readRows(results pgx.BatchResults, scan func(*courseReader) error) error {
 	rows, err := results.Query()
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	r.row.start(rows)
 	for rows.Next() {
-		if err := scan(r, rows); err != nil {
+		r.row.next(rows)
+		if err := scan(r); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
 }
 
-func (r *courseReader) scanCourse(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanCourse() error {
 	c := r.course
 	_, c.Id = r.id(0)
 	c.Title, c.Description = r.str(1), r.str(2)
@@ -462,8 +464,7 @@ func (r *courseReader) scanCourse(rows pgx.Rows) error {
 	return r.row.err
 }
 
-func (r *courseReader) scanModule(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanModule() error {
 	m := r.newModule.new()
 	var id uuid.UUID
 	id, m.Id = r.id(0)
@@ -477,8 +478,7 @@ func (r *courseReader) scanModule(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanLesson(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanLesson() error {
 	l := r.newLesson.new()
 	var id uuid.UUID
 	id, l.Id = r.id(0)
@@ -508,8 +508,7 @@ func (r *courseReader) scanLesson(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanQuiz(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanQuiz() error {
 	q := r.newQuiz.new()
 	var id uuid.UUID
 	id, q.Id = r.id(0)
@@ -532,8 +531,7 @@ func (r *courseReader) scanQuiz(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanQuestion(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanQuestion() error {
 	q := r.newQuestion.new()
 	var id uuid.UUID
 	id, q.Id = r.id(0)
@@ -554,8 +552,7 @@ func (r *courseReader) scanQuestion(rows pgx.Rows) error {
 }
 
 // scanOptionRow scans an option row of either table of options.
-func (r *courseReader) scanOptionRow(rows pgx.Rows) (o *contentv1.Option, questionID uuid.UUID, err error) {
-	r.row.next(rows)
+func (r *courseReader) scanOptionRow() (o *contentv1.Option, questionID uuid.UUID, err error) {
 	o = r.newOption.new()
 	_, o.Id = r.id(0)
 	questionID, _ = r.row.uuid(1)
@@ -566,8 +563,8 @@ func (r *courseReader) scanOptionRow(rows pgx.Rows) (o *contentv1.Option, questi
 	return o, questionID, r.row.err
 }
 
-func (r *courseReader) scanOption(rows pgx.Rows) error {
-	o, questionID, err := r.scanOptionRow(rows)
+func (r *courseReader) scanOption() error {
+	o, questionID, err := r.scanOptionRow()
 	if err != nil {
 		return err
 	}
@@ -579,8 +576,7 @@ func (r *courseReader) scanOption(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanLink(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanLink() error {
 	lessonID, _ := r.row.uuid(0)
 	_, competencyID := r.id(1)
 	if r.row.err != nil {
@@ -594,8 +590,7 @@ func (r *courseReader) scanLink(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanCompetency(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanCompetency() error {
 	c := r.newCompetency.new()
 	_, c.Id = r.id(0)
 	c.Code, c.Name, c.Description = r.str(1), r.str(2), r.str(3)
@@ -606,8 +601,7 @@ func (r *courseReader) scanCompetency(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanBankQuestion() error {
 	q := r.newBankQuestion.new()
 	var id uuid.UUID
 	id, q.Id = r.id(0)
@@ -623,8 +617,8 @@ func (r *courseReader) scanBankQuestion(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanBankOption(rows pgx.Rows) error {
-	o, questionID, err := r.scanOptionRow(rows)
+func (r *courseReader) scanBankOption() error {
+	o, questionID, err := r.scanOptionRow()
 	if err != nil {
 		return err
 	}
@@ -636,8 +630,7 @@ func (r *courseReader) scanBankOption(rows pgx.Rows) error {
 	return nil
 }
 
-func (r *courseReader) scanFAQ(rows pgx.Rows) error {
-	r.row.next(rows)
+func (r *courseReader) scanFAQ() error {
 	f := r.newFAQ.new()
 	_, f.Id = r.id(0)
 	f.Position = r.row.int32(1)

@@ -31,9 +31,14 @@ type rawRow struct {
 	stringsFormat int16
 }
 
+// start makes r read the rows of rows, whose columns are the same in each.
+func (r *rawRow) start(rows pgx.Rows) {
+	r.fields, r.types = rows.FieldDescriptions(), rows.Conn().TypeMap()
+}
+
 // next points r at the current row of rows.
 func (r *rawRow) next(rows pgx.Rows) {
-	r.values, r.fields, r.types, r.err = rows.RawValues(), rows.FieldDescriptions(), rows.Conn().TypeMap(), nil
+	r.values, r.err = rows.RawValues(), nil
 }
 
 func (r *rawRow) fail(i int, want string) {

@@ -27,6 +27,7 @@ func TestRawRowDecodesBothFormats(t *testing.T) {
 			}
 			defer rows.Close()
 			var r rawRow
+			r.start(rows)
 			for rows.Next() {
 				r.next(rows)
 				each(&r)
