@@ -219,7 +219,9 @@ func word(s string) uint64 {
 }
 
 // mustEscape marks the bytes a JSON string cannot hold as they are: the quote,
-// the backslash and the control characters.
+// the backslash and the control characters. The encoder escapes them, and the
+// decoder's scan of a string stops at them (its end, an escape, a control
+// character).
 var mustEscape = func() (t [256]bool) {
 	for c := range ' ' {
 		t[c] = true

@@ -348,7 +348,7 @@ func (d *fastDecoder) string() (string, bool) {
 	for i := 0; ; {
 		for buf := d.buf[d.pos:]; i < len(buf); i++ {
 			c := buf[i]
-			if !stringStop[c] {
+			if !mustEscape[c] {
 				continue
 			}
 			switch c {
@@ -373,23 +373,13 @@ func (d *fastDecoder) string() (string, bool) {
 	}
 }
 
-// stringStop marks the bytes a string's scan stops at: its end, an escape, a
-// control character.
-var stringStop = func() (t [256]bool) {
-	for c := range ' ' {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // escaped decodes the string at pos whose first escape is at i.
 func (d *fastDecoder) escaped(i int) (string, bool) {
 	out := append(make([]byte, 0, i+64), d.buf[d.pos:d.pos+i]...)
 	for {
 		// The run of plain bytes up to the next stop, copied at once.
 		start := i
-		for buf := d.buf[d.pos:]; i < len(buf) && !stringStop[buf[i]]; i++ {
+		for buf := d.buf[d.pos:]; i < len(buf) && !mustEscape[buf[i]]; i++ {
 		}
 		out = append(out, d.buf[d.pos+start:d.pos+i]...)
 		c, ok := d.at(i)
