@@ -10,13 +10,13 @@ import (
 	"time"
 )
 
+// runsEach is how many times throughput runs each of gRPC, REST and pgbench.
+const runsEach = 2
+
 // throughput runs gRPC, REST and pgbench twice each, in the order gRPC, REST,
 // pgbench, pgbench, REST, gRPC, and reports the rates over both runs: a drift
 // of the machine during the measure (this one's rates move by a third from one
 // minute to the next) weighs on the three alike.
-// runsEach is how many times throughput runs each of gRPC, REST and pgbench.
-const runsEach = 2
-
 func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	if r.sCourse == "" {
 		return nil, nil
