@@ -25,13 +25,14 @@ import (
 // when the file cannot be parsed; the reasons are in f.
 func Decode(raw []byte, f *Findings) *contentv1.CourseExport {
 	raw = bytes.TrimPrefix(raw, utf8BOM) // Notepad and Excel write one
+	// Fastest path: a plain, well-formed file, parsed in one pass (see
+	// fastDecode), which checks the UTF-8 of its strings as it reads them.
+	if file, ok := fastDecode(raw); ok {
+		return file
+	}
 	if !utf8.Valid(raw) {
 		reportEncoding(raw, f)
 		return nil
-	}
-	// Fastest path: a plain, well-formed file, parsed in one pass (see fastDecode).
-	if file, ok := fastDecode(raw); ok {
-		return file
 	}
 	// Fast path: a file that strict protojson accepts has no unknown field and no
 	// wrongly typed value, so there is nothing for the walk to report.

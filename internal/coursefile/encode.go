@@ -204,11 +204,15 @@ func (e *encoder) quote(s string) {
 // hasEscape says whether any of the eight bytes in x must be escaped: a
 // control character, '"' or '\\' (bytes of multi-byte characters are not).
 func hasEscape(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	const ones = 0x0101010101010101
 	control := (x - ' '*ones) &^ x
 	quote, backslash := x^'"'*ones, x^'\\'*ones
-	return (control|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs != 0
+	return (control|(quote-ones)&^quote|(backslash-ones)&^backslash)&highBits != 0
 }
+
+// highBits is the high bit of each of eight bytes: a word has a byte of a
+// multi-byte character where it has one of them.
+const highBits = 0x8080808080808080
 
 // word reads the first eight bytes of s as one little-endian number (the
 // compiler makes this one load).

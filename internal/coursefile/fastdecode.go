@@ -1,6 +1,7 @@
 package coursefile
 
 import (
+	"encoding/binary"
 	"io"
 	"slices"
 	"strconv"
@@ -124,11 +125,19 @@ func (d *fastDecoder) fill() bool {
 	}
 }
 
+// space skips white space. An indented file has long runs of spaces, passed
+// eight at a time.
 func (d *fastDecoder) space() {
+	const spaces = 0x2020202020202020
 	for {
-		for buf := d.buf; d.pos < len(buf); d.pos++ {
+		for buf := d.buf; d.pos < len(buf); {
+			if d.pos+8 <= len(buf) && binary.LittleEndian.Uint64(buf[d.pos:]) == spaces {
+				d.pos += 8
+				continue
+			}
 			switch buf[d.pos] {
 			case ' ', '\t', '\n', '\r':
+				d.pos++
 			default:
 				return
 			}
@@ -341,27 +350,46 @@ func (d *fastDecoder) int32() (int32, bool) {
 // until the next read (a value kept beyond that is cloned); one with escapes is
 // unescaped into new memory. Control characters, \u escapes of surrogates and
 // bytes that are not UTF-8 are left to the complete path.
+//
+// The scan checks UTF-8 as it goes: eight bytes of plain ASCII are passed at
+// once, and a multi-byte character is decoded where it starts, so text is read
+// once rather than scanned and then validated.
 func (d *fastDecoder) string() (string, bool) {
 	if !d.consume('"') {
 		return "", false
 	}
 	for i := 0; ; {
-		for buf := d.buf[d.pos:]; i < len(buf); i++ {
+	scan:
+		for buf := d.buf[d.pos:]; i < len(buf); {
+			if i+8 <= len(buf) {
+				if w := binary.LittleEndian.Uint64(buf[i:]); w&highBits == 0 && !hasEscape(w) {
+					i += 8
+					continue
+				}
+			}
 			c := buf[i]
+			if c >= utf8.RuneSelf {
+				if !utf8.FullRune(buf[i:]) && !d.eof {
+					break scan // the character goes on in the next read
+				}
+				r, size := utf8.DecodeRune(buf[i:])
+				if r == utf8.RuneError && size == 1 {
+					return "", false
+				}
+				i += size
+				continue
+			}
 			if !mustEscape[c] {
+				i++
 				continue
 			}
 			switch c {
 			case '"':
-				s := buf[:i]
-				if !utf8.Valid(s) {
-					return "", false
-				}
 				d.pos += i + 1
 				if i == 0 {
 					return "", true
 				}
-				return unsafe.String(&s[0], len(s)), true
+				return unsafe.String(&buf[0], i), true
 			case '\\':
 				return d.escaped(i)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -118,6 +119,38 @@ func TestFastDecodeGivesUpWhereTheCompletePathMustSpeak(t *testing.T) {
 		// Decode still answers as before: through protojson or the walk.
 		var f Findings
 		_ = Decode(raw, &f)
+	}
+}
+
+// TestFastDecodeRefusesTextThatIsNotUTF8 puts bytes that are not UTF-8 in a
+// string, at every offset of the scan's eight-byte words: the fast path gives
+// up, read whole or streamed, and leaves the report to Decode.
+func TestFastDecodeRefusesTextThatIsNotUTF8(t *testing.T) {
+	base, err := Marshal(coursegen.Generate(coursegen.S, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]string{
+		"stray continuation byte": "\x80",
+		"invalid byte":            "\xff",
+		"truncated character":     "\xc3",
+		"overlong slash":          "\xc0\xaf",
+		"encoded surrogate":       "\xed\xa0\x80",
+		"beyond U+10FFFF":         "\xf4\x90\x80\x80",
+	}
+	for name, b := range bad {
+		for offset := range 9 {
+			title := `"title": "` + strings.Repeat("á", offset%2) + strings.Repeat("a", offset) + b
+			raw := bytes.Replace(bytes.Clone(base), []byte(`"title": "`), []byte(title), 1)
+			if _, ok := fastDecode(bytes.Clone(raw)); ok {
+				t.Fatalf("%s at offset %d: the fast path accepted it", name, offset)
+			}
+			sameStreamed(t, name, raw)
+			var f Findings
+			if Decode(raw, &f) != nil || !f.HasErrors() {
+				t.Fatalf("%s at offset %d: Decode did not report it", name, offset)
+			}
+		}
 	}
 }
 
