@@ -27,6 +27,9 @@ import (
 // an enum by number, an odd escape, bytes that are not UTF-8 — it gives up (ok
 // false) and Decode takes the complete path, which finds every problem with its
 // JSON path.
+//
+// It sets the fields of the generated structs directly, each message's through
+// its table of members (fastschema.go), rather than through protoreflect.
 func fastDecode(raw []byte) (file *contentv1.CourseExport, ok bool) {
 	d := fastDecoder{buf: raw, eof: true, text: textblock.Blocks{BlockSize: textBlock}}
 	return d.file()
@@ -60,7 +63,7 @@ const readChunk = 64 << 10
 func (d *fastDecoder) file() (*contentv1.CourseExport, bool) {
 	d.skipBOM()
 	file := &contentv1.CourseExport{}
-	seen, ok := d.object(file.ProtoReflect())
+	seen, ok := object(d, exportMembers, file)
 	if !ok || !seen.has(formatVersionField) || file.GetCourse() == nil {
 		return nil, false
 	}
@@ -159,7 +162,7 @@ func (d *fastDecoder) consume(c byte) bool {
 }
 
 // formatVersionField is CourseExport's formatVersion, which a file must state.
-var formatVersionField = (&contentv1.CourseExport{}).ProtoReflect().Descriptor().Fields().ByJSONName("formatVersion")
+var formatVersionField = (&contentv1.CourseExport{}).ProtoReflect().Descriptor().Fields().ByName("format_version")
 
 // fieldSet is a set of a message's fields, by index (no message of the file
 // has 64 fields).
@@ -167,16 +170,13 @@ type fieldSet uint64
 
 func (s fieldSet) has(fd protoreflect.FieldDescriptor) bool { return s&(1<<fd.Index()) != 0 }
 
-// object decodes {…} into m and returns the fields it set.
-func (d *fastDecoder) object(m protoreflect.Message) (fieldSet, bool) {
+// object decodes {…} into m, whose fields ms reads, and returns the fields it
+// set. A field written null keeps its default value, as in protojson.
+func object[T any](d *fastDecoder, ms members[T], m *T) (fieldSet, bool) {
 	if !d.consume('{') {
 		return 0, false
 	}
 	var seen fieldSet
-	fields := m.Descriptor().Fields()
-	if fields.Len() > 64 {
-		return 0, false
-	}
 	if d.consume('}') {
 		return seen, true
 	}
@@ -185,18 +185,12 @@ func (d *fastDecoder) object(m protoreflect.Message) (fieldSet, bool) {
 		if !ok {
 			return 0, false
 		}
-		fd := fields.ByJSONName(key) // before the next read, which can overwrite key
-		if fd == nil {
-			fd = fields.ByTextName(key)
-		}
-		if !d.consume(':') {
-			return 0, false
-		}
-		if fd == nil || seen.has(fd) {
+		f, known := ms[key] // before the next read, which can overwrite key
+		if !d.consume(':') || !known || seen&(1<<f.index) != 0 {
 			return 0, false // unknown or repeated: the complete path reports it
 		}
-		seen |= 1 << fd.Index()
-		if !d.field(m, fd) {
+		seen |= 1 << f.index
+		if !d.null() && !f.decode(d, m) {
 			return 0, false
 		}
 		if d.consume(',') {
@@ -206,38 +200,21 @@ func (d *fastDecoder) object(m protoreflect.Message) (fieldSet, bool) {
 	}
 }
 
-// field decodes the value of one field into m.
-func (d *fastDecoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor) bool {
-	if d.null() {
-		return true // null is the default value
-	}
-	if !fd.IsList() {
-		return d.value(m, fd)
-	}
-	if fd.IsMap() || !d.consume('[') {
+// array decodes [...] into to, each element with el; an element written null is
+// left to the complete path, as protojson refuses it.
+func array[E any](d *fastDecoder, to *[]E, el func(*fastDecoder, *E) bool) bool {
+	if !d.consume('[') {
 		return false
 	}
-	list := m.Mutable(fd).List()
 	if d.consume(']') {
 		return true
 	}
 	for {
-		if fd.Kind() == protoreflect.MessageKind {
-			if fd.Message().FullName() == "google.protobuf.Timestamp" {
-				return false
-			}
-			el := list.NewElement()
-			if _, ok := d.object(el.Message()); !ok {
-				return false
-			}
-			list.Append(el)
-		} else {
-			v, ok := d.scalar(fd)
-			if !ok {
-				return false
-			}
-			list.Append(v)
+		var e E
+		if !el(d, &e) {
+			return false
 		}
+		*to = append(*to, e)
 		if d.consume(',') {
 			continue
 		}
@@ -245,56 +222,64 @@ func (d *fastDecoder) field(m protoreflect.Message, fd protoreflect.FieldDescrip
 	}
 }
 
-// value decodes a singular value into m's field fd.
-func (d *fastDecoder) value(m protoreflect.Message, fd protoreflect.FieldDescriptor) bool {
-	if fd.Kind() != protoreflect.MessageKind {
-		v, ok := d.scalar(fd)
-		if ok {
-			m.Set(fd, v)
-		}
+// message decodes a new T into *p, whose fields ms reads.
+func message[T any](ms members[T]) func(*fastDecoder, **T) bool {
+	return func(d *fastDecoder, p **T) bool {
+		*p = new(T)
+		_, ok := object(d, ms, *p)
 		return ok
 	}
-	if fd.Message().FullName() == "google.protobuf.Timestamp" {
-		s, ok := d.string()
-		if !ok {
-			return false
-		}
-		ts, ok := timestamp(s)
-		if ok {
-			m.Set(fd, protoreflect.ValueOfMessage(ts.ProtoReflect()))
-		}
-		return ok
-	}
-	_, ok := d.object(m.Mutable(fd).Message())
+}
+
+// str decodes a string into *s, copied out of the buffer.
+func (d *fastDecoder) str(s *string) bool {
+	v, ok := d.string()
+	*s = d.text.Copy(v)
 	return ok
 }
 
-// scalar decodes a string, an int32, a bool or an enum by name.
-func (d *fastDecoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Value, bool) {
-	switch fd.Kind() {
-	case protoreflect.StringKind:
-		s, ok := d.string()
-		return protoreflect.ValueOfString(d.text.Copy(s)), ok
-	case protoreflect.Int32Kind:
-		n, ok := d.int32()
-		return protoreflect.ValueOfInt32(n), ok
-	case protoreflect.BoolKind:
-		switch {
-		case d.literal("true"):
-			return protoreflect.ValueOfBool(true), true
-		case d.literal("false"):
-			return protoreflect.ValueOfBool(false), true
-		}
-	case protoreflect.EnumKind:
-		s, ok := d.string()
-		if !ok {
-			return protoreflect.Value{}, false
-		}
-		if ev := fd.Enum().Values().ByName(protoreflect.Name(s)); ev != nil {
-			return protoreflect.ValueOfEnum(ev.Number()), true
-		}
+// int decodes a plain integer into *n (see int32).
+func (d *fastDecoder) int(n *int32) bool {
+	v, ok := d.int32()
+	*n = v
+	return ok
+}
+
+// bool decodes true or false into *b.
+func (d *fastDecoder) bool(b *bool) bool {
+	switch {
+	case d.literal("true"):
+		*b = true
+	case d.literal("false"):
+		*b = false
+	default:
+		return false
 	}
-	return protoreflect.Value{}, false
+	return true
+}
+
+// enum decodes an enum value by its name into *e.
+func enum[E ~int32](d *fastDecoder, e *E, values protoreflect.EnumValueDescriptors) bool {
+	s, ok := d.string()
+	if !ok {
+		return false
+	}
+	v := values.ByName(protoreflect.Name(s))
+	if v == nil {
+		return false
+	}
+	*e = E(v.Number())
+	return true
+}
+
+// timestampValue decodes a timestamp in the form protojson writes into *t.
+func (d *fastDecoder) timestampValue(t **timestamppb.Timestamp) bool {
+	s, ok := d.string()
+	if !ok {
+		return false
+	}
+	*t, ok = timestamp(s)
+	return ok
 }
 
 func (d *fastDecoder) null() bool { return d.literal("null") }

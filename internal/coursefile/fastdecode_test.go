@@ -192,3 +192,23 @@ func TestFastDecodeOnRandomEdits(t *testing.T) {
 		sameAsProtojson(t, fmt.Sprintf("edit %d", i), raw)
 	}
 }
+
+// TestNewMembersRefusesATableThatIsNotTheSchema: a field added to the schema
+// and not to the fast decoder stops the package from loading.
+func TestNewMembersRefusesATableThatIsNotTheSchema(t *testing.T) {
+	id := func(d *fastDecoder, m *contentv1.FaqEntry) bool { return d.str(&m.Id) }
+	tables := map[string]map[string]func(*fastDecoder, *contentv1.FaqEntry) bool{
+		"a field missing":  {"id": id, "position": id, "question": id},
+		"a field misnamed": {"id": id, "position": id, "question": id, "answr": id},
+	}
+	for name, table := range tables {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: newMembers accepted it", name)
+				}
+			}()
+			newMembers(table)
+		}()
+	}
+}
