@@ -48,10 +48,7 @@ func FuzzDecode(f *testing.F) {
 		coursefile.Validate(file, &found)
 		checkFindings(t, "validate", found.Errors())
 		checkFindings(t, "validate", found.Warnings())
-		digest, err := coursefile.Digest(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		digest := coursefile.Digest(file)
 		if found.HasErrors() {
 			return
 		}
@@ -67,8 +64,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		// Normalising changes positions only when they needed it; the digest of
 		// what was written is the digest of what is read back.
-		d1, _ := coursefile.Digest(file)
-		d2, _ := coursefile.Digest(back)
+		d1, d2 := coursefile.Digest(file), coursefile.Digest(back)
 		if d1 != d2 {
 			t.Fatalf("digest changed through Marshal and Decode: %s, %s (before normalising %s)", d1, d2, digest)
 		}
@@ -103,8 +99,6 @@ func FuzzValidate(f *testing.F) {
 		checkFindings(t, "validate", found.Errors())
 		checkFindings(t, "validate", found.Warnings())
 		coursefile.Normalize(c)
-		if _, err := coursefile.Digest(file); err != nil {
-			t.Fatal(err)
-		}
+		coursefile.Digest(file) // must not panic
 	})
 }

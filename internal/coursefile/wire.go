@@ -39,7 +39,13 @@ type wire struct {
 	sizes  []int // the nested messages' sizes, in order
 	next   int   // writing: the index in sizes of the next nested message
 	b      []byte
+	// spill, when set, is given what is written whenever a nested message
+	// ends with wireSpill bytes or more in b, which then starts again empty.
+	spill func([]byte)
 }
+
+// wireSpill is how much a spilling wire writer holds before it spills.
+const wireSpill = 32 << 10
 
 func (w *wire) str(f protowire.Number, s string) {
 	if s != "" {
@@ -91,6 +97,10 @@ func (w *wire) message(f protowire.Number, body func()) {
 	w.next++
 	w.b = protowire.AppendVarint(protowire.AppendTag(w.b, f, protowire.BytesType), uint64(size))
 	body()
+	if w.spill != nil && len(w.b) >= wireSpill {
+		w.spill(w.b)
+		w.b = w.b[:0]
+	}
 }
 
 // Field numbers are those of content_transfer.proto and course_export.proto.
@@ -100,6 +110,14 @@ func (w *wire) exportResponse(r *contentv1.ExportCourseResponse) {
 		w.message(1, func() { w.courseExport(f) })
 	}
 	w.str(2, r.GetFilename())
+}
+
+// digested writes what a file's digest covers: its formatVersion and course.
+func (w *wire) digested(f *contentv1.CourseExport) {
+	w.int32(1, f.GetFormatVersion())
+	if c := f.GetCourse(); c != nil {
+		w.message(4, func() { w.course(c) })
+	}
 }
 
 func (w *wire) courseExport(f *contentv1.CourseExport) {

@@ -225,17 +225,13 @@ func (s *Service) runImport(ctx context.Context, in ImportInput, opt importOptio
 	}
 	// Validation and the digest only read the file: they run side by side.
 	var digest string
-	var digestErr error
 	hashed := make(chan struct{})
 	go func() {
 		defer close(hashed)
-		digest, digestErr = coursefile.Digest(file)
+		digest = coursefile.Digest(file)
 	}()
 	coursefile.Validate(file, &static)
 	<-hashed
-	if digestErr != nil {
-		return nil, digestErr
-	}
 	if want := opt.expectedDigest; want != "" && want != digest {
 		return nil, fault.New(fault.ErrFailedPrecondition, "DIGEST_MISMATCH", "expectedDigest",
 			"O arquivo mudou desde a análise (o digest não confere). Analise o arquivo novamente antes de aplicar.")
