@@ -19,7 +19,7 @@ import (
 func main() {
 	contentd := flag.String("contentd", "bin/contentd", "contentd binary to run as the server")
 	sizes := flag.String("sizes", "S,M,L,R", "course sizes to measure: S, M, L, XL (generated) and R (the demo course, a real export, grown to about L's size)")
-	reps := flag.Int("reps", 3, "repetitions of each timing (the median is shown; L and R run a third as many)")
+	reps := flag.Int("reps", 3, "repetitions of each timing, for every size (the median is shown)")
 	clients := flag.Int("clients", 16, "concurrent clients of the throughput runs")
 	duration := flag.Duration("duration", 5*time.Second, "length of each throughput run")
 	budget := flag.Bool("budget", true, "apply the XL course (about 250 MiB) on a server held to 1 GiB")

@@ -22,7 +22,6 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
-	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
@@ -196,9 +195,6 @@ func (r *runner) authed(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+r.token)
 }
 
-func (r *runner) reps(size string) int {
-	if size == "L" || size == coursegen.Real {
-		return max(1, r.opt.Reps/3)
-	}
+func (r *runner) reps() int {
 	return max(1, r.opt.Reps)
 }

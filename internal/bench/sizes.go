@@ -33,7 +33,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	res := &SizeResult{Size: size}
 	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
 	var lastCourse string
-	for rep := range r.reps(size) {
+	for rep := range r.reps() {
 		pid := r.server.Pid()
 		// Each repetition of each size imports new content (competency codes carry
 		// the seed), so that every apply creates everything and does the same work.
