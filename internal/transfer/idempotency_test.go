@@ -168,3 +168,30 @@ func TestReplayOfALargeIdMap(t *testing.T) {
 		t.Errorf("the replay of a whole record differs (-first +again):\n%s", diff)
 	}
 }
+
+// An apply without a key can never be replayed: its batch keeps no response.
+func TestApplyWithoutAKeyKeepsNoReplayRecord(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	svc := newService(pool)
+	file, err := coursefile.Marshal(coursegen.Generate(coursegen.S, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := svc.ApplyImport(context.Background(), raw(file), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied.GetIdMap()) == 0 {
+		t.Fatal("the response has no id map")
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM import_batch_result_parts`); n != 0 {
+		t.Errorf("%d parts of a replay record", n)
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM import_batches WHERE result IS NOT NULL`); n != 0 {
+		t.Errorf("%d batches keep a response", n)
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM import_batches WHERE id = $1 AND idempotency_key IS NULL`, applied.GetImportBatchId()); n != 1 {
+		t.Errorf("the batch is missing: %d", n)
+	}
+}

@@ -73,7 +73,7 @@ type ImportBatch struct {
 	// SourceEnvironment and SourceCourseID say where the file came from.
 	SourceEnvironment, SourceCourseID string
 	// Result is the ApplyImportResponse (binary protobuf) replayed for the same
-	// key. When writing, it is the first part, and ResultParts the others, made
+	// key; a batch without a key has none. When writing, it is the first part, and ResultParts the others, made
 	// one at a time as they are written; read back, Result is all of them
 	// concatenated, which protobuf reads as the whole response.
 	Result      []byte
@@ -318,24 +318,28 @@ func (s *Service) importAttempt(ctx context.Context, tx ImportTx, file *contentv
 	return &ImportAttempt{Commit: !opt.dryRun, result: res}, err
 }
 
-// write records the batch, the course and the audit entry.
+// write records the batch, the course and the audit entry. The batch keeps
+// the response to replay only when there is an idempotency key to replay it
+// for: without one, a large course's id map would be written for nothing.
 func (s *Service) write(ctx context.Context, tx ImportTx, ic *importCourse, p *importPlan, resp *contentv1.ApplyImportResponse, digest, key string) error {
 	actor := audit.ActorFrom(ctx)
 	counts, err := protojson.Marshal(p.counts)
 	if err != nil {
 		return err
 	}
-	result, err := proto.Marshal(resp) // without its id map, which follows in parts
-	if err != nil {
-		return err
-	}
 	var marshalErr error
 	courseID := uuid.MustParse(p.course.GetId())
-	if err := tx.CreateBatch(ctx, &ImportBatch{
-		ID: p.batchID, Actor: actor, Digest: digest, Counts: counts,
-		IdempotencyKey: key, CourseID: courseID, Result: result, ResultParts: idMapParts(p.idMap, &marshalErr),
+	batch := &ImportBatch{
+		ID: p.batchID, Actor: actor, Digest: digest, Counts: counts, IdempotencyKey: key, CourseID: courseID,
 		SourceEnvironment: ic.sourceEnv, SourceCourseID: ic.sourceID,
-	}); err != nil || marshalErr != nil {
+	}
+	if key != "" {
+		if batch.Result, err = proto.Marshal(resp); err != nil { // without its id map, which follows in parts
+			return err
+		}
+		batch.ResultParts = idMapParts(p.idMap, &marshalErr)
+	}
+	if err := tx.CreateBatch(ctx, batch); err != nil || marshalErr != nil {
 		return errors.Join(marshalErr, err)
 	}
 	if err := tx.WriteCourse(ctx, p.course, p.batchID, ic.ids.fileID); err != nil {
