@@ -488,16 +488,17 @@ func (r *courseReader) scanLesson() error {
 	l.VideoProvider = contentv1.VideoProvider(r.enum(5, videoProviderByDB))
 	l.DurationSeconds = r.row.int32(6)
 	l.PracticalSummary = r.str(7)
-	r.row.strings(8, &l.Checklist)
-	if r.row.err != nil {
-		return r.row.err
-	}
-	if r.checkUTF8 {
-		for _, item := range l.Checklist {
-			if !utf8.ValidString(item) {
+	if items := r.row.texts(8); len(items) > 0 {
+		l.Checklist = make([]string, len(items))
+		for j, item := range items {
+			if r.checkUTF8 && !utf8.Valid(item) {
 				return fmt.Errorf("lesson %s checklist: %w", l.Id, errNotUTF8)
 			}
+			l.Checklist[j] = r.text.CopyBytes(item)
 		}
+	}
+	if r.row.err != nil {
+		return r.row.err
 	}
 	m, ok := r.modules.get(moduleID)
 	if !ok {

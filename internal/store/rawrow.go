@@ -25,7 +25,10 @@ type rawRow struct {
 	fields []pgconn.FieldDescription
 	types  *pgtype.Map
 	err    error
-	// The plan of strings, for columns of this type and format.
+	// elements are what texts returns; the plan of texts for the formats it
+	// leaves to pgx, for columns of this type and format, scans into scanned.
+	elements      [][]byte
+	scanned       []string
 	stringsPlan   pgtype.ScanPlan
 	stringsOID    uint32
 	stringsFormat int16
@@ -106,14 +109,74 @@ func (r *rawRow) text(i int) []byte {
 	return v
 }
 
-// strings scans column i, an array of text, into dst with pgx's plan for it,
-// made once per type and format (the array formats are pgx's to read).
-func (r *rawRow) strings(i int, dst *[]string) {
-	f := r.fields[i]
+// texts returns the elements of column i, an array of text, as they are in
+// the read buffer: valid until the next row, in a slice reused for every row.
+// NULL is an empty array; a NULL element is an error. A one-dimensional
+// array in binary (pgx's default mode) is read here, any other goes through
+// pgx's plan, made once per type and format (the text format's quoting is
+// pgx's to read).
+func (r *rawRow) texts(i int) [][]byte {
+	v, f := r.values[i], r.fields[i]
+	r.elements = r.elements[:0]
+	switch {
+	case v == nil:
+		return r.elements
+	case f.DataTypeOID != pgtype.TextArrayOID && f.DataTypeOID != pgtype.VarcharArrayOID:
+		r.fail(i, "an array of text")
+		return r.elements
+	case f.Format == pgtype.BinaryFormatCode:
+		if !r.binaryTexts(v) {
+			r.elements = r.elements[:0]
+			r.fail(i, "a one-dimensional array of text without NULL")
+		}
+		return r.elements
+	}
 	if r.stringsPlan == nil || r.stringsOID != f.DataTypeOID || r.stringsFormat != f.Format {
-		r.stringsPlan, r.stringsOID, r.stringsFormat = r.types.PlanScan(f.DataTypeOID, f.Format, dst), f.DataTypeOID, f.Format
+		r.stringsPlan, r.stringsOID, r.stringsFormat = r.types.PlanScan(f.DataTypeOID, f.Format, &r.scanned), f.DataTypeOID, f.Format
 	}
-	if err := r.stringsPlan.Scan(r.values[i], dst); err != nil && r.err == nil {
-		r.err = fmt.Errorf("column %s: %w", f.Name, err)
+	if err := r.stringsPlan.Scan(v, &r.scanned); err != nil {
+		if r.err == nil {
+			r.err = fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		return r.elements
 	}
+	for _, s := range r.scanned {
+		r.elements = append(r.elements, []byte(s))
+	}
+	return r.elements
+}
+
+// binaryTexts appends to r.elements the elements of v, an array of text in
+// PostgreSQL's binary format: its number of dimensions, a flag, the elements'
+// type, each dimension's length and lower bound, then each element's length
+// (-1 for NULL) and bytes.
+func (r *rawRow) binaryTexts(v []byte) bool {
+	word := func(at int) int32 { return int32(binary.BigEndian.Uint32(v[at:])) }
+	if len(v) < 12 || uint32(word(8)) != pgtype.TextOID && uint32(word(8)) != pgtype.VarcharOID {
+		return false
+	}
+	switch word(0) {
+	case 0:
+		return len(v) == 12
+	case 1:
+	default:
+		return false
+	}
+	if len(v) < 20 {
+		return false
+	}
+	n, at := int(word(12)), 20
+	for range n {
+		if at+4 > len(v) {
+			return false
+		}
+		size := int(word(at))
+		at += 4
+		if size < 0 || at+size > len(v) {
+			return false
+		}
+		r.elements = append(r.elements, v[at:at+size:at+size])
+		at += size
+	}
+	return at == len(v)
 }
