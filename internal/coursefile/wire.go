@@ -54,20 +54,33 @@ func (w *wire) str(f protowire.Number, s string) {
 }
 
 // element writes a string even when empty, as an element of a repeated field.
+// Every field number of the file is under 16, so a tag is one byte, and most
+// strings are shorter than 128 bytes, whose length is one byte too: those two
+// bytes are appended at once.
 func (w *wire) element(f protowire.Number, s string) {
 	if w.sizing {
 		w.n += protowire.SizeTag(f) + protowire.SizeBytes(len(s))
 		return
 	}
+	if f < 16 && len(s) < 128 {
+		w.b = append(append(w.b, byte(f)<<3|byte(protowire.BytesType), byte(len(s))), s...)
+		return
+	}
 	w.b = protowire.AppendString(protowire.AppendTag(w.b, f, protowire.BytesType), s)
 }
 
+// varint writes a varint field; a value under 128 (positions, most scores and
+// durations, enums, booleans) is its tag's byte and its own, appended at once.
 func (w *wire) varint(f protowire.Number, v uint64) {
 	if v == 0 {
 		return
 	}
 	if w.sizing {
 		w.n += protowire.SizeTag(f) + protowire.SizeVarint(v)
+		return
+	}
+	if f < 16 && v < 128 {
+		w.b = append(w.b, byte(f)<<3|byte(protowire.VarintType), byte(v))
 		return
 	}
 	w.b = protowire.AppendVarint(protowire.AppendTag(w.b, f, protowire.VarintType), v)

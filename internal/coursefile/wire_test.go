@@ -3,6 +3,7 @@ package coursefile_test
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 	"unicode"
 
@@ -50,6 +51,11 @@ func TestAppendExportResponseIsProtoMarshal(t *testing.T) {
 	assertWireSame(t, &contentv1.ExportCourseResponse{File: &contentv1.CourseExport{}})                          // an empty file
 	assertWireSame(t, &contentv1.ExportCourseResponse{File: &contentv1.CourseExport{Course: &contentv1.Course{}, // empty sub-messages
 		Source: &contentv1.ExportSource{}, ExportedAt: &timestamppb.Timestamp{}}})
+
+	for _, n := range []int{127, 128, 16383, 16384} { // where a length or a value takes one more byte
+		assertWireSame(t, &contentv1.ExportCourseResponse{File: &contentv1.CourseExport{FormatVersion: int32(n), Course: &contentv1.Course{
+			Title: strings.Repeat("a", n), Modules: []*contentv1.Module{{Position: int32(n), Description: strings.Repeat("é", n/2)}}}}})
+	}
 
 	text := rapid.StringOf(rapid.RuneFrom([]rune("\x00\"\\\t é"), unicode.Latin, unicode.Han))
 	number := rapid.OneOf(rapid.Just(int32(0)), rapid.Int32(), rapid.Just(int32(math.MinInt32)), rapid.Just(int32(math.MaxInt32)))
