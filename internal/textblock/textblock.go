@@ -46,17 +46,30 @@ func (b *Blocks) CopyBytes(p []byte) string {
 // Each byte becomes its two digits in one step, from a table: an export writes
 // the text of every id it reads.
 func (b *Blocks) UUID(u [16]byte) string {
-	text := b.take(36)
-	_ = text[35]
-	for i, at := range uuidDigitsAt {
-		binary.LittleEndian.PutUint16(text[at:], hexDigits[u[i]])
-	}
-	text[8], text[13], text[18], text[23] = '-', '-', '-', '-'
+	text := b.take(36)[:36:36]
+	digits := func(at int, c byte) { binary.LittleEndian.PutUint16(text[at:at+2], hexDigits[c]) }
+	digits(0, u[0])
+	digits(2, u[1])
+	digits(4, u[2])
+	digits(6, u[3])
+	text[8] = '-'
+	digits(9, u[4])
+	digits(11, u[5])
+	text[13] = '-'
+	digits(14, u[6])
+	digits(16, u[7])
+	text[18] = '-'
+	digits(19, u[8])
+	digits(21, u[9])
+	text[23] = '-'
+	digits(24, u[10])
+	digits(26, u[11])
+	digits(28, u[12])
+	digits(30, u[13])
+	digits(32, u[14])
+	digits(34, u[15])
 	return unsafe.String(&text[0], 36)
 }
-
-// uuidDigitsAt is where the digits of each byte of a uuid go in its text.
-var uuidDigitsAt = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
 
 // hexDigits holds the two lower-case hex digits of each byte, the first in
 // the low byte, as PutUint16 writes them.
