@@ -62,12 +62,10 @@ var (
 	})
 	decodeCourse  = message(courseMembers)
 	courseMembers = newMembers(map[string]func(*fastDecoder, *contentv1.Course) bool{
-		"id":          func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Id) },
-		"title":       func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Title) },
-		"description": func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Description) },
-		"status": func(d *fastDecoder, m *contentv1.Course) bool {
-			return enum(d, &m.Status, contentv1.CourseStatus(0).Descriptor().Values())
-		},
+		"id":            func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Id) },
+		"title":         func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Title) },
+		"description":   func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Description) },
+		"status":        func(d *fastDecoder, m *contentv1.Course) bool { return enum(d, &m.Status, courseStatuses) },
 		"modules":       func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.Modules, decodeModule) },
 		"competencies":  func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.Competencies, decodeCompetency) },
 		"question_bank": func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.QuestionBank, decodeBankQuestion) },
@@ -84,13 +82,11 @@ var (
 	})
 	decodeLesson  = message(lessonMembers)
 	lessonMembers = newMembers(map[string]func(*fastDecoder, *contentv1.Lesson) bool{
-		"id":        func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.Id) },
-		"position":  func(d *fastDecoder, m *contentv1.Lesson) bool { return d.int(&m.Position) },
-		"title":     func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.Title) },
-		"video_url": func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.VideoUrl) },
-		"video_provider": func(d *fastDecoder, m *contentv1.Lesson) bool {
-			return enum(d, &m.VideoProvider, contentv1.VideoProvider(0).Descriptor().Values())
-		},
+		"id":                func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.Id) },
+		"position":          func(d *fastDecoder, m *contentv1.Lesson) bool { return d.int(&m.Position) },
+		"title":             func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.Title) },
+		"video_url":         func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.VideoUrl) },
+		"video_provider":    func(d *fastDecoder, m *contentv1.Lesson) bool { return enum(d, &m.VideoProvider, videoProviders) },
 		"duration_seconds":  func(d *fastDecoder, m *contentv1.Lesson) bool { return d.int(&m.DurationSeconds) },
 		"practical_summary": func(d *fastDecoder, m *contentv1.Lesson) bool { return d.str(&m.PracticalSummary) },
 		"checklist":         func(d *fastDecoder, m *contentv1.Lesson) bool { return array(d, &m.Checklist, (*fastDecoder).str) },
@@ -146,5 +142,7 @@ var (
 		"question": func(d *fastDecoder, m *contentv1.FaqEntry) bool { return d.str(&m.Question) },
 		"answer":   func(d *fastDecoder, m *contentv1.FaqEntry) bool { return d.str(&m.Answer) },
 	})
-	questionTypes = contentv1.QuestionType(0).Descriptor().Values()
+	courseStatuses = contentv1.CourseStatus(0).Descriptor().Values()
+	videoProviders = contentv1.VideoProvider(0).Descriptor().Values()
+	questionTypes  = contentv1.QuestionType(0).Descriptor().Values()
 )
