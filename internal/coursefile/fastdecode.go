@@ -64,7 +64,7 @@ func (d *fastDecoder) file() (*contentv1.CourseExport, bool) {
 	d.skipBOM()
 	file := &contentv1.CourseExport{}
 	seen, ok := object(d, exportMembers, file)
-	if !ok || !seen.has(formatVersionField) || file.GetCourse() == nil {
+	if !ok || !seen.has(formatVersionField.Index()) || file.GetCourse() == nil {
 		return nil, false
 	}
 	d.space()
@@ -168,7 +168,7 @@ var formatVersionField = (&contentv1.CourseExport{}).ProtoReflect().Descriptor()
 // has 64 fields).
 type fieldSet uint64
 
-func (s fieldSet) has(fd protoreflect.FieldDescriptor) bool { return s&(1<<fd.Index()) != 0 }
+func (s fieldSet) has(index int) bool { return s&(1<<index) != 0 }
 
 // object decodes {…} into m, whose fields ms reads, and returns the fields it
 // set. A field written null keeps its default value, as in protojson.
@@ -186,7 +186,7 @@ func object[T any](d *fastDecoder, ms members[T], m *T) (fieldSet, bool) {
 			return 0, false
 		}
 		f, known := ms[key] // before the next read, which can overwrite key
-		if !d.consume(':') || !known || seen&(1<<f.index) != 0 {
+		if !d.consume(':') || !known || seen.has(f.index) {
 			return 0, false // unknown or repeated: the complete path reports it
 		}
 		seen |= 1 << f.index
