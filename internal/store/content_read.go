@@ -231,11 +231,20 @@ func (r *courseReader) id(i int) (uuid.UUID, string) {
 
 // str returns column i of the row, text, copied into the reader's blocks.
 func (r *courseReader) str(i int) string {
-	b := r.row.text(i)
-	if r.checkUTF8 && !utf8.Valid(b) && r.row.err == nil {
+	s, ok := r.copyText(r.row.text(i))
+	if !ok && r.row.err == nil {
 		r.row.err = fmt.Errorf("column %s: %w", r.row.fields[i].Name, errNotUTF8)
 	}
-	return r.text.CopyBytes(b)
+	return s
+}
+
+// copyText copies b into the reader's blocks; ok is false when the text must
+// be checked (see checkUTF8) and is not UTF-8.
+func (r *courseReader) copyText(b []byte) (s string, ok bool) {
+	if r.checkUTF8 && !utf8.Valid(b) {
+		return "", false
+	}
+	return r.text.CopyBytes(b), true
 }
 
 // enum returns column i of the row, text holding an enum's database name, as
@@ -491,10 +500,10 @@ func (r *courseReader) scanLesson() error {
 	if items := r.row.texts(8); len(items) > 0 {
 		l.Checklist = make([]string, len(items))
 		for j, item := range items {
-			if r.checkUTF8 && !utf8.Valid(item) {
+			var ok bool
+			if l.Checklist[j], ok = r.copyText(item); !ok {
 				return fmt.Errorf("lesson %s checklist: %w", l.Id, errNotUTF8)
 			}
-			l.Checklist[j] = r.text.CopyBytes(item)
 		}
 	}
 	if r.row.err != nil {
