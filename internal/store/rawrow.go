@@ -27,11 +27,11 @@ type rawRow struct {
 	err    error
 	// elements are what texts returns; the plan of texts for the formats it
 	// leaves to pgx, for columns of this type and format, scans into scanned.
-	elements      [][]byte
-	scanned       []string
-	stringsPlan   pgtype.ScanPlan
-	stringsOID    uint32
-	stringsFormat int16
+	elements    [][]byte
+	scanned     []string
+	textsPlan   pgtype.ScanPlan
+	textsOID    uint32
+	textsFormat int16
 }
 
 // start makes r read the rows of rows, whose columns are the same in each.
@@ -131,10 +131,10 @@ func (r *rawRow) texts(i int) [][]byte {
 		}
 		return r.elements
 	}
-	if r.stringsPlan == nil || r.stringsOID != f.DataTypeOID || r.stringsFormat != f.Format {
-		r.stringsPlan, r.stringsOID, r.stringsFormat = r.types.PlanScan(f.DataTypeOID, f.Format, &r.scanned), f.DataTypeOID, f.Format
+	if r.textsPlan == nil || r.textsOID != f.DataTypeOID || r.textsFormat != f.Format {
+		r.textsPlan, r.textsOID, r.textsFormat = r.types.PlanScan(f.DataTypeOID, f.Format, &r.scanned), f.DataTypeOID, f.Format
 	}
-	if err := r.stringsPlan.Scan(v, &r.scanned); err != nil {
+	if err := r.textsPlan.Scan(v, &r.scanned); err != nil {
 		if r.err == nil {
 			r.err = fmt.Errorf("column %s: %w", f.Name, err)
 		}
