@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -110,7 +111,8 @@ func (r *rawRow) text(i int) []byte {
 }
 
 // texts returns the elements of column i, an array of text, as they are in
-// the read buffer: valid until the next row, in a slice reused for every row.
+// the read buffer (or in pgx's strings, for the formats it reads): valid until
+// the next row, read only, in a slice reused for every row.
 // NULL is an empty array; a NULL element is an error. A one-dimensional
 // array in binary (pgx's default mode) is read here, any other goes through
 // pgx's plan, made once per type and format (the text format's quoting is
@@ -141,7 +143,7 @@ func (r *rawRow) texts(i int) [][]byte {
 		return r.elements
 	}
 	for _, s := range r.scanned {
-		r.elements = append(r.elements, []byte(s))
+		r.elements = append(r.elements, unsafe.Slice(unsafe.StringData(s), len(s))) // read only, as the binary's
 	}
 	return r.elements
 }
