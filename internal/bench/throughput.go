@@ -38,10 +38,16 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 		t.PGBenchTransactions += n
 		return err
 	}
-	// Each runs runsEach times: in order, then in the mirrored order.
-	runs := []func() error{grpcRun, restRun, pgbenchRun}
-	runs = append(runs, slices.Clone(runs)...)
-	slices.Reverse(runs[len(runs)/runsEach:])
+	// Each runs runsEach times: in order, then in the mirrored order, and so on.
+	order := []func() error{grpcRun, restRun, pgbenchRun}
+	var runs []func() error
+	for k := range runsEach {
+		next := slices.Clone(order)
+		if k%2 == 1 {
+			slices.Reverse(next)
+		}
+		runs = append(runs, next...)
+	}
 	for _, run := range runs {
 		if err := run(); err != nil {
 			return nil, err
