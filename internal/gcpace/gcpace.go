@@ -26,8 +26,8 @@ func Threshold(memoryLimit int64) int64 {
 // Tune sets GOGC after each collection so that the next one comes when the heap
 // in use reaches the threshold for the current memory limit (Threshold), with
 // GOGC between Percent and 500: past the threshold, GOGC is Percent (gctuner,
-// after Uber's GC tuning). It returns the threshold. An S export takes a third less CPU with it
-// (docs/benchmarks.md).
+// after Uber's GC tuning). It returns the threshold. An S export takes a third
+// less CPU with it (docs/benchmarks.md).
 func Tune() int64 {
 	debug.SetGCPercent(Percent)
 	gctuner.SetMinGCPercent(Percent)
