@@ -180,13 +180,11 @@ func (r *runner) pgbench(ctx context.Context) (float64, int, error) {
 	var script strings.Builder
 	script.WriteString("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
 	for _, st := range store.ExportStatements() {
-		// The id arrays the first round trip reads become variables (\gset)
-		// that the statements after it take.
-		end := ";"
-		if st.SetsParams {
-			end = ` \gset`
+		sql := st.SQL
+		if st.ByCourse {
+			sql = strings.ReplaceAll(sql, "$1", ":course")
 		}
-		script.WriteString(strings.Join(strings.Fields(strings.ReplaceAll(st.SQL, "$1", ":"+st.Param)), " ") + end + "\n")
+		script.WriteString(strings.Join(strings.Fields(sql), " ") + ";\n")
 	}
 	script.WriteString("COMMIT;\n")
 	// Every export then records itself in the audit log, in its own statement.

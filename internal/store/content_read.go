@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/audit"
@@ -18,17 +17,22 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
-// The export reads one statement per content table, inside one snapshot, in two
-// round trips whatever the size of the course. The first opens the snapshot and
-// reads the course row and, once, the ids the other statements select by: the
-// course's lessons, quizzes, quiz questions, the competencies its lessons link
-// to and their bank questions. The second sends them back as arrays, one per
-// statement, to "= ANY($1)": PostgreSQL then walks an index once per id, so that
-// a small course stays fast next to a huge one whatever the statistics say.
-// (Each statement computing the ids it needs as subqueries, in one round trip,
-// walked the same indexes once per statement: more than half of the export of a
-// course of ten thousand modules.) Ids come as binary uuids, not text: the text
-// is made here.
+// The export reads one statement per content table, inside one snapshot, in one
+// round trip whatever the size of the course. A statement after the course row
+// finds, once, the ids the other statements select by: the course's lessons,
+// quizzes, quiz questions, the competencies its lessons link to and their bank
+// questions. It keeps each list in a setting of the transaction (set_config
+// with is_local, which ends with it: the next transaction of a pooled
+// connection finds it empty) and the statements after it read the list back,
+// once each, to "= ANY(...)": PostgreSQL then walks an index once per id, so that a
+// small course stays fast next to a huge one whatever the statistics say.
+// (Each statement computing the ids it needs as subqueries walked the same
+// indexes once per statement: more than half of the export of a course of ten
+// thousand modules. Sending the ids to the service and back as array
+// parameters took a second round trip, the service's CPU to decode and encode
+// them, and, in a plan made for the values, PostgreSQL's planner estimating
+// each id of the arrays against the column's statistics: a seventh of its CPU
+// for that course.) Ids come as binary uuids, not text: the text is made here.
 //
 // Rows come in no particular order, but for competencies, by code (the
 // database's collation decides that order): the reader puts each list in its
@@ -40,20 +44,29 @@ const (
 	sqlCourseRow = `
 SELECT id, title, description, status FROM courses WHERE id = $1`
 
-	// sqlCourseIDs reads the id arrays, each computed once (a CTE used twice
-	// is materialised).
+	// sqlCourseIDs keeps the id lists in the transaction's settings, each
+	// computed once (a CTE used twice is materialised), and returns their
+	// lengths.
 	sqlCourseIDs = `
 WITH m AS (SELECT id FROM modules WHERE course_id = $1),
      l AS (SELECT id FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM m))),
      q AS (SELECT id FROM quizzes WHERE module_id = ANY(ARRAY(SELECT id FROM m))
            UNION ALL
            SELECT id FROM quizzes WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
-     c AS (SELECT DISTINCT competency_id AS id FROM lesson_competencies WHERE lesson_id = ANY(ARRAY(SELECT id FROM l)))
-SELECT ARRAY(SELECT id FROM l) AS lessons,
-       ARRAY(SELECT id FROM q) AS quizzes,
-       ARRAY(SELECT id FROM quiz_questions WHERE quiz_id = ANY(ARRAY(SELECT id FROM q))) AS questions,
-       ARRAY(SELECT id FROM c) AS competencies,
-       ARRAY(SELECT id FROM bank_questions WHERE competency_id = ANY(ARRAY(SELECT id FROM c))) AS bank_questions`
+     c AS (SELECT DISTINCT competency_id AS id FROM lesson_competencies WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
+     ids AS MATERIALIZED (
+       SELECT ARRAY(SELECT id FROM l) AS lessons,
+              ARRAY(SELECT id FROM q) AS quizzes,
+              ARRAY(SELECT id FROM quiz_questions WHERE quiz_id = ANY(ARRAY(SELECT id FROM q))) AS questions,
+              ARRAY(SELECT id FROM c) AS competencies,
+              ARRAY(SELECT id FROM bank_questions WHERE competency_id = ANY(ARRAY(SELECT id FROM c))) AS bank_questions)
+SELECT cardinality(lessons), cardinality(quizzes), cardinality(questions), cardinality(bank_questions),
+       set_config('contentd.lessons', lessons::text, true) IS NOT NULL
+       AND set_config('contentd.quizzes', quizzes::text, true) IS NOT NULL
+       AND set_config('contentd.questions', questions::text, true) IS NOT NULL
+       AND set_config('contentd.competencies', competencies::text, true) IS NOT NULL
+       AND set_config('contentd.bank_questions', bank_questions::text, true) IS NOT NULL
+FROM ids`
 
 	sqlCourseModules = `
 SELECT id, position, title, description
@@ -64,107 +77,87 @@ SELECT id, module_id, position, title, video_url, video_provider,
        duration_seconds, practical_summary, checklist
 FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM modules WHERE course_id = $1))`
 
+	// In the statements below, "(SELECT current_setting(...)::uuid[])::uuid[]"
+	// parses a list once per statement (an InitPlan), where the bare cast
+	// could be evaluated again for each row a sequential scan tests; the outer
+	// cast changes nothing but keeps ANY from reading the subquery's rows as
+	// its values.
 	sqlCourseQuizzes = `
 SELECT id, module_id, lesson_id, position, title, min_score
-FROM quizzes WHERE id = ANY($1::uuid[])`
+FROM quizzes WHERE id = ANY((SELECT current_setting('contentd.quizzes')::uuid[])::uuid[])`
 
 	sqlCourseQuestions = `
 SELECT id, quiz_id, position, type, text, explanation
-FROM quiz_questions WHERE quiz_id = ANY($1::uuid[])`
+FROM quiz_questions WHERE quiz_id = ANY((SELECT current_setting('contentd.quizzes')::uuid[])::uuid[])`
 
 	sqlCourseOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM quiz_options WHERE question_id = ANY($1::uuid[])`
+FROM quiz_options WHERE question_id = ANY((SELECT current_setting('contentd.questions')::uuid[])::uuid[])`
 
 	sqlCourseLinks = `
 SELECT lesson_id, competency_id
-FROM lesson_competencies WHERE lesson_id = ANY($1::uuid[])`
+FROM lesson_competencies WHERE lesson_id = ANY((SELECT current_setting('contentd.lessons')::uuid[])::uuid[])`
 
 	sqlCourseCompetencies = `
 SELECT id, code, name, description
-FROM competencies WHERE id = ANY($1::uuid[])
+FROM competencies WHERE id = ANY((SELECT current_setting('contentd.competencies')::uuid[])::uuid[])
 ORDER BY code`
 
 	sqlCourseBankQuestions = `
 SELECT id, competency_id, position, type, text, explanation
-FROM bank_questions WHERE competency_id = ANY($1::uuid[])`
+FROM bank_questions WHERE competency_id = ANY((SELECT current_setting('contentd.competencies')::uuid[])::uuid[])`
 
 	sqlCourseBankOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM bank_options WHERE question_id = ANY($1::uuid[])`
+FROM bank_options WHERE question_id = ANY((SELECT current_setting('contentd.bank_questions')::uuid[])::uuid[])`
 
 	sqlCourseFAQ = `
 SELECT id, position, question, answer
 FROM course_faqs WHERE course_id = $1`
 )
 
-// courseIDs are the id arrays sqlCourseIDs reads, by its column names.
-type courseIDs struct {
-	lessons, quizzes, questions, competencies, bankQuestions []pgtype.UUID
-}
-
-// value is a statement's $1 named param: the id array of sqlCourseIDs's column
-// of that name, or the course id for "course".
-func (ids *courseIDs) value(param string, course uuid.UUID) any {
-	switch param {
-	case "lessons":
-		return ids.lessons
-	case "quizzes":
-		return ids.quizzes
-	case "questions":
-		return ids.questions
-	case "competencies":
-		return ids.competencies
-	case "bank_questions":
-		return ids.bankQuestions
-	}
-	return course
-}
-
-// contentStatement is a statement of the export's second round trip: its SQL,
-// its parameter $1 (see courseIDs.value) and how its rows join the course.
+// contentStatement is a statement of the export after sqlCourseIDs: its SQL,
+// whether its $1 is the course id (else it has no parameter), and how its rows
+// join the course.
 type contentStatement struct {
-	sql   string
-	param string
-	scan  func(r *courseReader) error
+	sql      string
+	byCourse bool
+	scan     func(r *courseReader) error
 }
 
 var contentStatements = []contentStatement{
-	{sqlCourseModules, "course", (*courseReader).scanModule},
-	{sqlCourseLessons, "course", (*courseReader).scanLesson},
-	{sqlCourseQuizzes, "quizzes", (*courseReader).scanQuiz},
-	{sqlCourseQuestions, "quizzes", (*courseReader).scanQuestion},
-	{sqlCourseOptions, "questions", (*courseReader).scanOption},
-	{sqlCourseLinks, "lessons", (*courseReader).scanLink},
-	{sqlCourseCompetencies, "competencies", (*courseReader).scanCompetency},
-	{sqlCourseBankQuestions, "competencies", (*courseReader).scanBankQuestion},
-	{sqlCourseBankOptions, "bank_questions", (*courseReader).scanBankOption},
-	{sqlCourseFAQ, "course", (*courseReader).scanFAQ},
+	{sqlCourseModules, true, (*courseReader).scanModule},
+	{sqlCourseLessons, true, (*courseReader).scanLesson},
+	{sqlCourseQuizzes, false, (*courseReader).scanQuiz},
+	{sqlCourseQuestions, false, (*courseReader).scanQuestion},
+	{sqlCourseOptions, false, (*courseReader).scanOption},
+	{sqlCourseLinks, false, (*courseReader).scanLink},
+	{sqlCourseCompetencies, false, (*courseReader).scanCompetency},
+	{sqlCourseBankQuestions, false, (*courseReader).scanBankQuestion},
+	{sqlCourseBankOptions, false, (*courseReader).scanBankOption},
+	{sqlCourseFAQ, true, (*courseReader).scanFAQ},
 }
 
 // ExportStatement is a statement of an export, for a benchmark that replays
 // them with pgbench as the database's limit.
 type ExportStatement struct {
 	SQL string
-	// Param names the statement's $1: "course" for the course id, else a
-	// column of the statement that sets the id arrays.
-	Param string
-	// SetsParams marks the statement whose one row's columns are the id arrays.
-	SetsParams bool
+	// ByCourse: the statement's $1 is the course id; else it has no parameter.
+	ByCourse bool
 }
 
 // ExportStatements returns the SQL an export runs, in order, in one snapshot.
 func ExportStatements() []ExportStatement {
-	out := []ExportStatement{{SQL: sqlCourseRow, Param: "course"}, {SQL: sqlCourseIDs, Param: "course", SetsParams: true}}
+	out := []ExportStatement{{SQL: sqlCourseRow, ByCourse: true}, {SQL: sqlCourseIDs, ByCourse: true}}
 	for _, st := range contentStatements {
-		out = append(out, ExportStatement{SQL: st.sql, Param: st.param})
+		out = append(out, ExportStatement{SQL: st.sql, ByCourse: st.byCourse})
 	}
 	return out
 }
 
 // ReadCourse reads a course and all its transferable content from one consistent
 // snapshot, and records entry (when not nil) if the course exists, in the same
-// round trips. User data (progress, attempts, certificates, tickets, assignments,
+// round trip. User data (progress, attempts, certificates, tickets, assignments,
 // audit logs) is never read. The course's text is UTF-8: a UTF8 database holds
 // nothing else, and the text of any other is checked (an export fails on text
 // that is not; in an array that pgx reads as text, in its exec mode, pgx has
@@ -303,28 +296,21 @@ func (s *slab[T]) new() *T {
 	return v
 }
 
-// readCourse reads the course in two pipelined batches (see the statements).
-// On an error the connection is left in its transaction, and the pool discards
-// it on release.
+// readCourse reads the course in one pipelined batch (see the statements). On
+// an error the connection is left in its transaction, and the pool discards it
+// on release.
 func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	r := &courseReader{course: &contentv1.Course{}, checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
-	ids, found, err := r.readHead(ctx, conn, id)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
-			return nil, fmt.Errorf("end snapshot: %w", err)
-		}
-		return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
-	}
-	r.lessons.sized(len(ids.lessons))
-	r.quizzes.sized(len(ids.quizzes))
-	r.questions.sized(len(ids.questions))
-	r.bankQuestions.sized(len(ids.bankQuestions))
 	batch := &pgx.Batch{}
+	batch.Queue(snapshotBegin)
+	batch.Queue(sqlCourseRow, id)
+	batch.Queue(sqlCourseIDs, id)
 	for _, st := range contentStatements {
-		batch.Queue(st.sql, ids.value(st.param, id))
+		if st.byCourse {
+			batch.Queue(st.sql, id)
+		} else {
+			batch.Queue(st.sql)
+		}
 	}
 	batch.Queue("COMMIT")
 	if entry != nil {
@@ -336,12 +322,30 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	}
 	results := conn.SendBatch(ctx, batch)
 	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
+	if _, err := results.Exec(); err != nil {
+		return nil, fmt.Errorf("begin snapshot: %w", err)
+	}
+	found := false
+	if err := r.readRows(results, func(r *courseReader) error {
+		found = true
+		return r.scanCourse()
+	}); err != nil {
+		return nil, fmt.Errorf("read course %s: %w", id, err)
+	}
+	var lessons, quizzes, questions, bankQuestions int
+	var kept bool
+	if err := results.QueryRow().Scan(&lessons, &quizzes, &questions, &bankQuestions, &kept); err != nil {
+		return nil, fmt.Errorf("read course %s ids: %w", id, err)
+	}
+	r.lessons.sized(lessons)
+	r.quizzes.sized(quizzes)
+	r.questions.sized(questions)
+	r.bankQuestions.sized(bankQuestions)
 	for _, st := range contentStatements {
 		if err := r.readRows(results, st.scan); err != nil {
 			return nil, fmt.Errorf("read course %s: %w", id, err)
 		}
 	}
-	r.order()
 	if _, err := results.Exec(); err != nil {
 		return nil, fmt.Errorf("commit snapshot: %w", err)
 	}
@@ -350,7 +354,14 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 			return nil, fmt.Errorf("record export: %w", err)
 		}
 	}
-	return r.course, results.Close()
+	if err := results.Close(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
+	}
+	r.order()
+	return r.course, nil
 }
 
 // order puts every list of the course in its exported order, once all its rows
@@ -420,31 +431,6 @@ func sortIfNeeded[T any](list []T, compare func(a, b T) int) {
 	if !slices.IsSortedFunc(list, compare) {
 		slices.SortFunc(list, compare)
 	}
-}
-
-// readHead opens the snapshot and reads the course row and the id arrays.
-func (r *courseReader) readHead(ctx context.Context, conn *pgx.Conn, id uuid.UUID) (*courseIDs, bool, error) {
-	batch := &pgx.Batch{}
-	batch.Queue(snapshotBegin)
-	batch.Queue(sqlCourseRow, id)
-	batch.Queue(sqlCourseIDs, id)
-	results := conn.SendBatch(ctx, batch)
-	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
-	if _, err := results.Exec(); err != nil {
-		return nil, false, fmt.Errorf("begin snapshot: %w", err)
-	}
-	found := false
-	if err := r.readRows(results, func(r *courseReader) error {
-		found = true
-		return r.scanCourse()
-	}); err != nil {
-		return nil, false, fmt.Errorf("read course %s: %w", id, err)
-	}
-	ids := &courseIDs{}
-	if err := results.QueryRow().Scan(&ids.lessons, &ids.quizzes, &ids.questions, &ids.competencies, &ids.bankQuestions); err != nil {
-		return nil, false, fmt.Errorf("read course %s ids: %w", id, err)
-	}
-	return ids, found, results.Close()
 }
 
 // readRows reads the next result of results into the course with scan, which

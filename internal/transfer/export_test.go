@@ -113,8 +113,8 @@ func TestExportCourseErrors(t *testing.T) {
 }
 
 // TestExportInEveryQueryExecMode exports the same course through each of pgx's
-// query modes: the id arrays of the export's first round trip go back as
-// parameters, binary or as text, and the rows come back in either format.
+// query modes: its statements take the course id as a parameter, binary or as
+// text, and the rows come back in either format.
 func TestExportInEveryQueryExecMode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -144,6 +144,32 @@ func TestExportInEveryQueryExecMode(t *testing.T) {
 		}
 		if _, err := svc.ExportCourse(ctx, "00000000-0000-0000-0000-000000000001"); fault.CodeOf(err) != "COURSE_NOT_FOUND" {
 			t.Errorf("%s: export of a missing course: %v", mode, err)
+		}
+	}
+}
+
+// TestExportLeavesNoIDsOnTheConnection: an export keeps its id lists in
+// settings of its transaction; the next transaction of the connection (on a
+// transaction pooler, another client's) finds them empty.
+func TestExportLeavesNoIDsOnTheConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := dbpool.New(ctx, pgtest.NewDBURL(t), pgtest.Pooler(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	insertFixture(t, pool)
+	if _, err := newService(pool).ExportCourse(ctx, courseID); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"contentd.lessons", "contentd.quizzes", "contentd.questions", "contentd.competencies", "contentd.bank_questions"} {
+		var value string
+		if err := pool.QueryRow(ctx, "SELECT coalesce(current_setting($1, true), '')", name).Scan(&value); err != nil {
+			t.Fatal(err)
+		}
+		if value != "" {
+			t.Errorf("%s = %q after the export, want it empty", name, value)
 		}
 	}
 }
