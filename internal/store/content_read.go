@@ -19,20 +19,23 @@ import (
 
 // The export reads one statement per content table, inside one snapshot, in one
 // round trip whatever the size of the course. A statement after the course row
-// finds, once, the ids the other statements select by: the course's lessons,
-// quizzes, quiz questions, the competencies its lessons link to and their bank
-// questions. It keeps each list in a setting of the transaction (set_config
-// with is_local, which ends with it: the next transaction of a pooled
-// connection finds it empty) and the statements after it read the list back,
-// once each, to "= ANY(...)": PostgreSQL then walks an index once per id, so that a
-// small course stays fast next to a huge one whatever the statistics say.
-// (Each statement computing the ids it needs as subqueries walked the same
-// indexes once per statement: more than half of the export of a course of ten
-// thousand modules. Sending the ids to the service and back as array
-// parameters took a second round trip, the service's CPU to decode and encode
-// them, and, in a plan made for the values, PostgreSQL's planner estimating
-// each id of the arrays against the column's statistics: a seventh of its CPU
-// for that course.) Ids come as binary uuids, not text: the text is made here.
+// finds, once, the rows the other statements read: the course's lessons,
+// quizzes, quiz questions, lesson-competency links and the bank questions of
+// those competencies, walking an index once per parent, so that a small course
+// stays fast next to a huge one whatever the statistics say. It keeps each list
+// in a setting of the transaction (set_config with is_local, which ends with
+// it: the next transaction of a pooled connection finds it empty), and the
+// statements after it read the list back once each: they fetch those rows by
+// their place, and find options, competencies and bank options through an
+// index by the ids of those rows. (Each statement computing the ids it needs
+// as subqueries walked the same indexes once per statement: more than half of
+// the export of a course of ten thousand modules. Sending the ids to the
+// service and back as array parameters took a second round trip, the
+// service's CPU to decode and encode them, the statements' walks down the same
+// indexes again, and, in a plan made for the values, PostgreSQL's planner
+// estimating each id of the arrays against the column's statistics: a seventh
+// of its CPU for that course.) Ids come as binary uuids, not text: the text is
+// made here.
 //
 // Rows come in no particular order, but for competencies, by code (the
 // database's collation decides that order): the reader puts each list in its
@@ -44,72 +47,84 @@ const (
 	sqlCourseRow = `
 SELECT id, title, description, status FROM courses WHERE id = $1`
 
-	// sqlCourseIDs keeps the id lists in the transaction's settings, each
+	// sqlCourseIDs keeps the lists in the transaction's settings, each
 	// computed once (a CTE used twice is materialised), and returns their
-	// lengths.
+	// lengths. A list holds the rows that the statements after it read, by
+	// their place in their table, their ctid: stable within the snapshot (a
+	// version of a row that the snapshot sees is neither moved nor removed
+	// while it lasts), and read back with a fetch per row, not a walk down an
+	// index per parent. Its text is short and quick to parse too: a list of
+	// uuids took PostgreSQL 0.3 µs per id to write and as much to read back.
 	sqlCourseIDs = `
 WITH m AS (SELECT id FROM modules WHERE course_id = $1),
-     l AS (SELECT id FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM m))),
-     q AS (SELECT id FROM quizzes WHERE module_id = ANY(ARRAY(SELECT id FROM m))
+     l AS (SELECT id, ctid FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM m))),
+     q AS (SELECT id, ctid FROM quizzes WHERE module_id = ANY(ARRAY(SELECT id FROM m))
            UNION ALL
-           SELECT id FROM quizzes WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
-     c AS (SELECT DISTINCT competency_id AS id FROM lesson_competencies WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
-     ids AS MATERIALIZED (
-       SELECT ARRAY(SELECT id FROM l) AS lessons,
-              ARRAY(SELECT id FROM q) AS quizzes,
-              ARRAY(SELECT id FROM quiz_questions WHERE quiz_id = ANY(ARRAY(SELECT id FROM q))) AS questions,
-              ARRAY(SELECT id FROM c) AS competencies,
-              ARRAY(SELECT id FROM bank_questions WHERE competency_id = ANY(ARRAY(SELECT id FROM c))) AS bank_questions)
+           SELECT id, ctid FROM quizzes WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
+     lc AS (SELECT competency_id, ctid FROM lesson_competencies WHERE lesson_id = ANY(ARRAY(SELECT id FROM l))),
+     rows AS MATERIALIZED (
+       SELECT ARRAY(SELECT ctid FROM l) AS lessons,
+              ARRAY(SELECT ctid FROM q) AS quizzes,
+              ARRAY(SELECT ctid FROM quiz_questions WHERE quiz_id = ANY(ARRAY(SELECT id FROM q))) AS questions,
+              ARRAY(SELECT ctid FROM lc) AS links,
+              ARRAY(SELECT ctid FROM bank_questions
+                    WHERE competency_id = ANY(ARRAY(SELECT DISTINCT competency_id FROM lc))) AS bank_questions)
 SELECT cardinality(lessons), cardinality(quizzes), cardinality(questions), cardinality(bank_questions),
        set_config('contentd.lessons', lessons::text, true) IS NOT NULL
        AND set_config('contentd.quizzes', quizzes::text, true) IS NOT NULL
        AND set_config('contentd.questions', questions::text, true) IS NOT NULL
-       AND set_config('contentd.competencies', competencies::text, true) IS NOT NULL
+       AND set_config('contentd.links', links::text, true) IS NOT NULL
        AND set_config('contentd.bank_questions', bank_questions::text, true) IS NOT NULL
-FROM ids`
+FROM rows`
 
 	sqlCourseModules = `
 SELECT id, position, title, description
 FROM modules WHERE course_id = $1`
 
-	sqlCourseLessons = `
-SELECT id, module_id, position, title, video_url, video_provider,
-       duration_seconds, practical_summary, checklist
-FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM modules WHERE course_id = $1))`
-
-	// In the statements below, "(SELECT current_setting(...)::uuid[])::uuid[]"
+	// In the statements below, "(SELECT current_setting(...)::tid[])::tid[]"
 	// parses a list once per statement (an InitPlan), where the bare cast
 	// could be evaluated again for each row a sequential scan tests; the outer
 	// cast changes nothing but keeps ANY from reading the subquery's rows as
-	// its values.
+	// its values. Options are found by their question's id, through the index:
+	// the ids of a course's questions come from the rows of its list.
+	sqlCourseLessons = `
+SELECT id, module_id, position, title, video_url, video_provider,
+       duration_seconds, practical_summary, checklist
+FROM lessons WHERE ctid = ANY((SELECT current_setting('contentd.lessons')::tid[])::tid[])`
+
 	sqlCourseQuizzes = `
 SELECT id, module_id, lesson_id, position, title, min_score
-FROM quizzes WHERE id = ANY((SELECT current_setting('contentd.quizzes')::uuid[])::uuid[])`
+FROM quizzes WHERE ctid = ANY((SELECT current_setting('contentd.quizzes')::tid[])::tid[])`
 
 	sqlCourseQuestions = `
 SELECT id, quiz_id, position, type, text, explanation
-FROM quiz_questions WHERE quiz_id = ANY((SELECT current_setting('contentd.quizzes')::uuid[])::uuid[])`
+FROM quiz_questions WHERE ctid = ANY((SELECT current_setting('contentd.questions')::tid[])::tid[])`
 
 	sqlCourseOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM quiz_options WHERE question_id = ANY((SELECT current_setting('contentd.questions')::uuid[])::uuid[])`
+FROM quiz_options WHERE question_id = ANY(ARRAY(
+  SELECT id FROM quiz_questions WHERE ctid = ANY((SELECT current_setting('contentd.questions')::tid[])::tid[])))`
 
 	sqlCourseLinks = `
 SELECT lesson_id, competency_id
-FROM lesson_competencies WHERE lesson_id = ANY((SELECT current_setting('contentd.lessons')::uuid[])::uuid[])`
+FROM lesson_competencies WHERE ctid = ANY((SELECT current_setting('contentd.links')::tid[])::tid[])`
 
+	// An index scan by "= ANY" reads each id of the array once, however
+	// often the links repeat it.
 	sqlCourseCompetencies = `
 SELECT id, code, name, description
-FROM competencies WHERE id = ANY((SELECT current_setting('contentd.competencies')::uuid[])::uuid[])
+FROM competencies WHERE id = ANY(ARRAY(
+  SELECT competency_id FROM lesson_competencies WHERE ctid = ANY((SELECT current_setting('contentd.links')::tid[])::tid[])))
 ORDER BY code`
 
 	sqlCourseBankQuestions = `
 SELECT id, competency_id, position, type, text, explanation
-FROM bank_questions WHERE competency_id = ANY((SELECT current_setting('contentd.competencies')::uuid[])::uuid[])`
+FROM bank_questions WHERE ctid = ANY((SELECT current_setting('contentd.bank_questions')::tid[])::tid[])`
 
 	sqlCourseBankOptions = `
 SELECT id, question_id, position, text, is_correct, feedback
-FROM bank_options WHERE question_id = ANY((SELECT current_setting('contentd.bank_questions')::uuid[])::uuid[])`
+FROM bank_options WHERE question_id = ANY(ARRAY(
+  SELECT id FROM bank_questions WHERE ctid = ANY((SELECT current_setting('contentd.bank_questions')::tid[])::tid[])))`
 
 	sqlCourseFAQ = `
 SELECT id, position, question, answer
@@ -127,7 +142,7 @@ type contentStatement struct {
 
 var contentStatements = []contentStatement{
 	{sqlCourseModules, true, (*courseReader).scanModule},
-	{sqlCourseLessons, true, (*courseReader).scanLesson},
+	{sqlCourseLessons, false, (*courseReader).scanLesson},
 	{sqlCourseQuizzes, false, (*courseReader).scanQuiz},
 	{sqlCourseQuestions, false, (*courseReader).scanQuestion},
 	{sqlCourseOptions, false, (*courseReader).scanOption},

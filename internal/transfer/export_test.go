@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,7 +165,8 @@ func TestExportLeavesNoIDsOnTheConnection(t *testing.T) {
 	if _, err := newService(pool).ExportCourse(ctx, courseID); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"contentd.lessons", "contentd.quizzes", "contentd.questions", "contentd.competencies", "contentd.bank_questions"} {
+	for _, list := range []string{"lessons", "quizzes", "questions", "links", "bank_questions"} {
+		name := "contentd." + list
 		var value string
 		if err := pool.QueryRow(ctx, "SELECT coalesce(current_setting($1, true), '')", name).Scan(&value); err != nil {
 			t.Fatal(err)
@@ -171,6 +174,86 @@ func TestExportLeavesNoIDsOnTheConnection(t *testing.T) {
 		if value != "" {
 			t.Errorf("%s = %q after the export, want it empty", name, value)
 		}
+	}
+}
+
+// TestExportReadsItsSnapshotWhileTheCourseIsEdited edits and vacuums every
+// table whose rows the export keeps by place (ctid), between the statement that
+// finds them and the statements that read them: they still read the rows of
+// the export's snapshot, each once.
+func TestExportReadsItsSnapshotWhileTheCourseIsEdited(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	insertFixture(t, pool)
+	statements := store.ExportStatements()
+	read := func(conn *pgx.Conn, st store.ExportStatement) []string {
+		t.Helper()
+		var args []any
+		if st.ByCourse {
+			args = append(args, courseID)
+		}
+		rows, err := conn.Query(ctx, st.SQL, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			values, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprint(values))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return got
+	}
+	export := func(edit func()) [][]string {
+		t.Helper()
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+			t.Fatal(err)
+		}
+		var all [][]string
+		for i, st := range statements {
+			all = append(all, read(conn.Conn(), st))
+			if i == 1 {
+				edit()
+			}
+		}
+		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+			t.Fatal(err)
+		}
+		return all
+	}
+	want := export(func() {})
+	if len(want[3]) == 0 || len(want[5]) == 0 || len(want[7]) == 0 || len(want[9]) == 0 {
+		t.Fatalf("the fixture lacks lessons, questions, links or bank questions: %v", want)
+	}
+	got := export(func() {
+		for _, sql := range []string{
+			"UPDATE lessons SET title = title || ' (editada)'",
+			"UPDATE quizzes SET title = title || ' (editado)'",
+			"UPDATE quiz_questions SET text = text || ' (editada)'",
+			"UPDATE bank_questions SET text = text || ' (editada)'",
+			"DELETE FROM lesson_competencies",
+			"VACUUM lessons, quizzes, quiz_questions, bank_questions, lesson_competencies",
+		} {
+			pgtest.Exec(t, pool, sql)
+		}
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("an export during the edit read other rows (-before the edit +during it):\n%s", diff)
+	}
+	if after := export(func() {}); cmp.Equal(want, after) {
+		t.Error("the edit changed nothing: the test tests nothing")
 	}
 }
 
