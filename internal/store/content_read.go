@@ -47,7 +47,7 @@ const (
 	sqlCourseRow = `
 SELECT id, title, description, status FROM courses WHERE id = $1`
 
-	// sqlCourseIDs keeps the lists in the transaction's settings, each
+	// sqlFindCourseRows keeps the lists in the transaction's settings, each
 	// computed once (a CTE used twice is materialised), and returns their
 	// lengths. A list holds the rows that the statements after it read, by
 	// their place in their table, their ctid: stable within the snapshot (a
@@ -55,7 +55,7 @@ SELECT id, title, description, status FROM courses WHERE id = $1`
 	// while it lasts), and read back with a fetch per row, not a walk down an
 	// index per parent. Its text is short and quick to parse too: a list of
 	// uuids took PostgreSQL 0.3 µs per id to write and as much to read back.
-	sqlCourseIDs = `
+	sqlFindCourseRows = `
 WITH m AS (SELECT id FROM modules WHERE course_id = $1),
      l AS (SELECT id, ctid FROM lessons WHERE module_id = ANY(ARRAY(SELECT id FROM m))),
      q AS (SELECT id, ctid FROM quizzes WHERE module_id = ANY(ARRAY(SELECT id FROM m))
@@ -131,9 +131,9 @@ SELECT id, position, question, answer
 FROM course_faqs WHERE course_id = $1`
 )
 
-// contentStatement is a statement of the export after sqlCourseIDs: its SQL,
-// whether its $1 is the course id (else it has no parameter), and how its rows
-// join the course.
+// contentStatement is a statement of the export after sqlFindCourseRows: its
+// SQL, whether its $1 is the course id (else it has no parameter), and how its
+// rows join the course.
 type contentStatement struct {
 	sql      string
 	byCourse bool
@@ -163,7 +163,7 @@ type ExportStatement struct {
 
 // ExportStatements returns the SQL an export runs, in order, in one snapshot.
 func ExportStatements() []ExportStatement {
-	out := []ExportStatement{{SQL: sqlCourseRow, ByCourse: true}, {SQL: sqlCourseIDs, ByCourse: true}}
+	out := []ExportStatement{{SQL: sqlCourseRow, ByCourse: true}, {SQL: sqlFindCourseRows, ByCourse: true}}
 	for _, st := range contentStatements {
 		out = append(out, ExportStatement{SQL: st.sql, ByCourse: st.byCourse})
 	}
@@ -319,7 +319,7 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	batch := &pgx.Batch{}
 	batch.Queue(snapshotBegin)
 	batch.Queue(sqlCourseRow, id)
-	batch.Queue(sqlCourseIDs, id)
+	batch.Queue(sqlFindCourseRows, id)
 	for _, st := range contentStatements {
 		if st.byCourse {
 			batch.Queue(st.sql, id)
@@ -348,9 +348,9 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 		return nil, fmt.Errorf("read course %s: %w", id, err)
 	}
 	var lessons, quizzes, questions, bankQuestions int
-	var kept bool
+	var kept bool // set_config's results, always true
 	if err := results.QueryRow().Scan(&lessons, &quizzes, &questions, &bankQuestions, &kept); err != nil {
-		return nil, fmt.Errorf("read course %s ids: %w", id, err)
+		return nil, fmt.Errorf("find course %s rows: %w", id, err)
 	}
 	r.lessons.sized(lessons)
 	r.quizzes.sized(quizzes)
