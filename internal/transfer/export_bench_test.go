@@ -28,10 +28,7 @@ func BenchmarkExportS(b *testing.B) {
 	defer gcpace.Stop()
 	ctx := context.Background()
 	svc := transfer.New(store.New(pgtest.NewDB(b)), transfer.Config{MaxFileBytes: 1 << 30})
-	file, err := coursefile.Marshal(coursegen.Generate(coursegen.S, 1))
-	if err != nil {
-		b.Fatal(err)
-	}
+	file := generatedFile(b, coursegen.S, 1)
 	applied, err := svc.ApplyImport(ctx, raw(file), "bench", "")
 	if err != nil {
 		b.Fatal(err)

@@ -121,10 +121,7 @@ func TestExportInEveryQueryExecMode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.DirectURL(pgtest.NewDBURL(t)) // the modes of a direct connection; the pooler's is the suite's own
-	file, err := coursefile.Marshal(coursegen.Generate(coursegen.S, 11))
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := generatedFile(t, coursegen.S, 11)
 	applied, err := newService(pgtest.Open(t, url)).ApplyImport(ctx, raw(file), "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -339,10 +336,7 @@ func TestStatementsDoNotGrowWithCourseSize(t *testing.T) {
 		t.Helper()
 		pool, counter := countingPool(t)
 		svc := transfer.New(store.New(pool), transfer.Config{MaxFileBytes: 1 << 30})
-		file, err := coursefile.Marshal(coursegen.Generate(shape, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
+		file := generatedFile(t, shape, 1)
 		before := counter.n.Load()
 		resp, err := svc.ApplyImport(context.Background(), raw(file), "chave", "")
 		if err != nil {

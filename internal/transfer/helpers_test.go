@@ -16,6 +16,7 @@ import (
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
@@ -300,6 +301,17 @@ func auditActions(t testing.TB, pool *pgxpool.Pool) []string {
 }
 
 func raw(b []byte) transfer.ImportInput { return transfer.ImportInput{Raw: b} }
+
+// generatedFile is the transfer file of coursegen's course of that shape and
+// seed.
+func generatedFile(t testing.TB, shape coursegen.Shape, seed uint64) []byte {
+	t.Helper()
+	file, err := coursefile.Marshal(coursegen.Generate(shape, seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
 
 func codesOf(fs []*contentv1.Finding) []string {
 	var out []string

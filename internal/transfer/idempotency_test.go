@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
-	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/fault"
@@ -134,10 +133,7 @@ func TestReplayOfALargeIdMap(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	svc := newService(pool)
-	file, err := coursefile.Marshal(coursegen.Generate(coursegen.M, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := generatedFile(t, coursegen.M, 7)
 	first, err := svc.ApplyImport(context.Background(), raw(file), "chave-m", "")
 	if err != nil {
 		t.Fatal(err)
@@ -174,10 +170,7 @@ func TestApplyWithoutAKeyKeepsNoReplayRecord(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	svc := newService(pool)
-	file, err := coursefile.Marshal(coursegen.Generate(coursegen.S, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := generatedFile(t, coursegen.S, 3)
 	applied, err := svc.ApplyImport(context.Background(), raw(file), "", "")
 	if err != nil {
 		t.Fatal(err)

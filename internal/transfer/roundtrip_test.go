@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
-	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
@@ -106,10 +105,7 @@ func TestGeneratedCoursesAreCleanFiles(t *testing.T) {
 	t.Parallel()
 	svc := newService(pgtest.NewDB(t))
 	for _, shape := range []coursegen.Shape{coursegen.S, coursegen.M} {
-		file, err := coursefile.Marshal(coursegen.Generate(shape, 9))
-		if err != nil {
-			t.Fatal(err)
-		}
+		file := generatedFile(t, shape, 9)
 		report, err := svc.AnalyzeImport(context.Background(), raw(file))
 		if err != nil {
 			t.Fatal(err)
