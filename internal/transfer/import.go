@@ -73,9 +73,10 @@ type ImportBatch struct {
 	// SourceEnvironment and SourceCourseID say where the file came from.
 	SourceEnvironment, SourceCourseID string
 	// Result is the ApplyImportResponse (binary protobuf) replayed for the same
-	// key; a batch without a key has none. When writing, it is the first part, and ResultParts the others, made
-	// one at a time as they are written; read back, Result is all of them
-	// concatenated, which protobuf reads as the whole response.
+	// key; a batch without a key has none. When writing, it is the first part,
+	// and ResultParts the others, made one at a time as they are written; read
+	// back, Result is all of them concatenated, which protobuf reads as the
+	// whole response.
 	Result      []byte
 	ResultParts iter.Seq[[]byte]
 }
