@@ -92,12 +92,16 @@ func snapshot(t testing.TB, pool *pgxpool.Pool) map[string]string {
 	return s
 }
 
-// batchRows counts, in every table with an import_batch_id, the rows of a batch.
+// contentTables are the tables a course is stored in, each with an
+// import_batch_id.
+var contentTables = []string{"courses", "modules", "lessons", "quizzes", "quiz_questions", "quiz_options",
+	"competencies", "lesson_competencies", "bank_questions", "bank_options", "course_faqs"}
+
+// batchRows counts, in every content table, the rows of a batch.
 func batchRows(t tb, pool *pgxpool.Pool, batchID string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"courses", "modules", "lessons", "quizzes", "quiz_questions", "quiz_options",
-		"competencies", "lesson_competencies", "bank_questions", "bank_options", "course_faqs"} {
+	for _, table := range contentTables {
 		var n int
 		if err := pool.QueryRow(context.Background(),
 			fmt.Sprintf(`SELECT count(*) FROM %q WHERE import_batch_id = $1`, table), batchID).Scan(&n); err != nil {
