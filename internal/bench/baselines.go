@@ -120,7 +120,11 @@ func (r *runner) baselines(ctx context.Context, dump map[string][]byte) (*dbBase
 	}
 	b.CopyIn = time.Since(start)
 
-	// The export baseline: pg_dump of exactly these rows, plain COPY text, uncompressed.
+	// The export baseline: pg_dump of exactly these rows, plain COPY text,
+	// uncompressed, settled as the service's database is before its exports.
+	if err := r.settle(ctx, pool); err != nil {
+		return nil, err
+	}
 	start = time.Now()
 	if err := r.pgTool(ctx, "pg_dump", "--data-only", "--exclude-table=goose_db_version", "-f", "/dev/null", name); err != nil {
 		return nil, err

@@ -35,8 +35,7 @@ type Options struct {
 	Contentd string
 	// Sizes are the named course sizes to measure (S, M, L).
 	Sizes []string
-	// Reps is how many times each timing is taken (the median is reported); L
-	// takes max(1, Reps/3).
+	// Reps is how many times each timing is taken (the median is reported).
 	Reps int
 	// Clients and Duration shape the throughput runs.
 	Clients  int
@@ -141,6 +140,18 @@ func (r *runner) admin(ctx context.Context, sql string) error {
 	return err
 }
 
+// settle vacuums and analyzes the database of pool, untimed, before a timed
+// step: the rows of the step before it become plain visible rows with fresh
+// statistics, as autovacuum leaves them in time. autovacuum itself is off in
+// the benchmark's cluster: in a run, it vacuumed the content tables for two
+// minutes on end (an analysis leaves its whole course as dead rows, an apply
+// as new ones), behind whichever steps it fell on, on a machine of two cores.
+// The baselines' databases are settled at the same points as the service's.
+func (r *runner) settle(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := pool.Exec(ctx, "VACUUM (ANALYZE)")
+	return err
+}
+
 // newDB creates a migrated database and returns a pool on it.
 func (r *runner) newDB(ctx context.Context, name string) (*pgxpool.Pool, error) {
 	if err := r.admin(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
@@ -158,6 +169,13 @@ func (r *runner) newDB(ctx context.Context, name string) (*pgxpool.Pool, error) 
 }
 
 func (r *runner) setUp(ctx context.Context) error {
+	// No vacuum runs behind a measure (see settle).
+	if err := r.admin(ctx, "ALTER SYSTEM SET autovacuum = off"); err != nil {
+		return err
+	}
+	if err := r.admin(ctx, "SELECT pg_reload_conf()"); err != nil {
+		return err
+	}
 	var err error
 	if r.pool, err = r.newDB(ctx, benchDB); err != nil {
 		return err

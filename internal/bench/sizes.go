@@ -44,12 +44,18 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		res.FileBytes = len(file)
 		r.log.Info("measuring", "size", size, "rep", rep+1, "bytes", len(file))
 
+		if err := r.settle(ctx, r.pool); err != nil {
+			return nil, err
+		}
 		d, _, err := measure(pid, func() error { return r.analyze(ctx, file) })
 		if err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}
 		analyze = append(analyze, d)
 
+		if err := r.settle(ctx, r.pool); err != nil { // the analysis's rows, rolled back
+			return nil, err
+		}
 		var applied *contentv1.ApplyImportResponse
 		d, _, err = measure(pid, func() error {
 			var err error
@@ -66,6 +72,9 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 			r.sCourse = courseID
 		}
 
+		if err := r.settle(ctx, r.pool); err != nil { // the rows just applied
+			return nil, err
+		}
 		start := time.Now()
 		export, err := r.svc.ExportCourse(ctx, courseID)
 		if err == nil {

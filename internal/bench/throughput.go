@@ -21,6 +21,9 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	if r.sCourse == "" {
 		return nil, nil
 	}
+	if err := r.settle(ctx, r.pool); err != nil {
+		return nil, err
+	}
 	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration}
 	grpcRun := func() error {
 		n, err := r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) })
