@@ -23,20 +23,19 @@ import (
 // quizzes, quiz questions, lesson-competency links and the bank questions of
 // those competencies, walking an index once per parent, so that a small course
 // stays fast next to a huge one. The snapshot turns sequential scans off
-// (sqlReadByIndex), so that this holds whatever the statistics say. It keeps each list
-// in a setting of the transaction (set_config with is_local, which ends with
-// it: the next transaction of a pooled connection finds it empty), and the
-// statements after it read the list back once each: they fetch those rows by
-// their place, and find options, competencies and bank options through an
-// index by the ids of those rows. (Each statement computing the ids it needs
+// (sqlReadByIndex), so that this holds whatever the statistics say. It keeps
+// each list in a setting of the transaction (set_config with is_local, which
+// ends with it: the next transaction of a pooled connection finds it empty),
+// and the statements after it read the list back once each: they fetch those
+// rows by their place, and find options, competencies and bank options through
+// an index by the ids of those rows. (Each statement computing the ids it needs
 // as subqueries walked the same indexes once per statement: more than half of
 // the export of a course of ten thousand modules. Sending the ids to the
-// service and back as array parameters took a second round trip, the
-// service's CPU to decode and encode them, the statements' walks down the same
-// indexes again, and, in a plan made for the values, PostgreSQL's planner
-// estimating each id of the arrays against the column's statistics: a seventh
-// of its CPU for that course.) Ids come as binary uuids, not text: the text is
-// made here.
+// service and back as array parameters took a second round trip, the service's
+// CPU to decode and encode them, the statements' walks down the same indexes
+// again, and, in a plan made for the values, PostgreSQL's planner estimating
+// each id of the arrays against the column's statistics: a seventh of its CPU
+// for that course.) Ids come as binary uuids, not text: the text is made here.
 //
 // Rows come in no particular order, but for competencies, by code (the
 // database's collation decides that order): the reader puts each list in its
@@ -351,7 +350,8 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	}
 	results := conn.SendBatch(ctx, batch)
 	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
-	for range 2 {         // snapshotBegin, sqlReadByIndex
+	// snapshotBegin, then sqlReadByIndex.
+	for range 2 {
 		if _, err := results.Exec(); err != nil {
 			return nil, fmt.Errorf("begin snapshot: %w", err)
 		}

@@ -186,8 +186,8 @@ func TestExportLeavesNothingOnTheConnection(t *testing.T) {
 // tables whose statistics describe a far smaller database, as they do after a
 // large import until autovacuum analyzes them (a minute or more): the planner
 // then chose to read whole tables, testing each row against every id of the
-// course (an export three times as long, or minutes). No content table is
-// read sequentially by the export, whatever the statistics say.
+// course (an export three times as long, or tens of seconds). No content
+// table is read sequentially by the export, whatever the statistics say.
 func TestExportReadsNoTableWholeOnStaleStatistics(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -215,10 +215,11 @@ func TestExportReadsNoTableWholeOnStaleStatistics(t *testing.T) {
 	// snapshot, the export records itself in the audit log if its course
 	// exists, and the planner rightly reads a table of two courses whole to
 	// find one of them.
+	tables := slices.DeleteFunc(slices.Clone(contentTables), func(t string) bool { return t == "courses" })
 	seqScans := func() int64 {
 		t.Helper()
 		pgtest.Exec(t, pool, "SELECT pg_stat_force_next_flush()")
-		return pgtest.Count(t, pool, `SELECT sum(seq_scan) FROM pg_stat_user_tables WHERE relname = ANY($1)`, contentTables[1:])
+		return pgtest.Count(t, pool, `SELECT sum(seq_scan) FROM pg_stat_user_tables WHERE relname = ANY($1)`, tables)
 	}
 	before := seqScans()
 	if _, err := svc.ExportCourse(ctx, applied.GetCourseId()); err != nil {
