@@ -161,14 +161,18 @@ type ExportStatement struct {
 	ByCourse bool
 }
 
-// ExportStatements returns the SQL an export runs, in order, in one snapshot.
-func ExportStatements() []ExportStatement {
+// exportStatements are the statements readCourse sends after snapshotBegin,
+// in order.
+var exportStatements = func() []ExportStatement {
 	out := []ExportStatement{{SQL: sqlReadByIndex}, {SQL: sqlCourseRow, ByCourse: true}, {SQL: sqlFindCourseRows, ByCourse: true}}
 	for _, st := range contentStatements {
 		out = append(out, ExportStatement{SQL: st.sql, ByCourse: st.byCourse})
 	}
 	return out
-}
+}()
+
+// ExportStatements returns the SQL an export runs, in order, in one snapshot.
+func ExportStatements() []ExportStatement { return slices.Clone(exportStatements) }
 
 // ReadCourse reads a course and all its transferable content from one consistent
 // snapshot, and records entry (when not nil) if the course exists, in the same
@@ -330,14 +334,11 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	r := &courseReader{course: &contentv1.Course{}, checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
 	batch := &pgx.Batch{}
 	batch.Queue(snapshotBegin)
-	batch.Queue(sqlReadByIndex)
-	batch.Queue(sqlCourseRow, id)
-	batch.Queue(sqlFindCourseRows, id)
-	for _, st := range contentStatements {
-		if st.byCourse {
-			batch.Queue(st.sql, id)
+	for _, st := range exportStatements {
+		if st.ByCourse {
+			batch.Queue(st.SQL, id)
 		} else {
-			batch.Queue(st.sql)
+			batch.Queue(st.SQL)
 		}
 	}
 	batch.Queue("COMMIT")
