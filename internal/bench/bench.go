@@ -58,6 +58,15 @@ type SizeResult struct {
 	PeakApplyREST            int64
 	PeakAnalyzeREST          int64
 	PeakExportGRPC, PeakREST int64
+	// Reps are each repetition's timings, which the medians above hide: the
+	// spread of the ratios within one run.
+	Reps []RepTimes
+}
+
+// RepTimes are one repetition's timings of one size, taken within seconds
+// of each other.
+type RepTimes struct {
+	Apply, Analyze, ExportGRPC, ExportREST, PGRestore, PGDump time.Duration
 }
 
 // Throughput is the export rate of the S course under concurrent clients.

@@ -17,6 +17,15 @@ func (rep *Report) Write(w io.Writer) {
 			ms(s.Analyze), ratio(s.Analyze, s.Apply),
 			ms(s.ExportGRPC), ms(s.ExportREST), ms(s.CopyOut), ms(s.PGDump), ratio(max(s.ExportGRPC, s.ExportREST), s.PGDump))
 	}
+	fmt.Fprintln(w, "\nThe same ratios in each repetition (lowest–highest), its steps taken within seconds of each other:")
+	fmt.Fprintln(w, "\n| size | repetitions | apply/pg_restore | analyze/apply | export/pg_dump |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: |")
+	for _, s := range rep.Sizes {
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", s.Size, len(s.Reps),
+			spread(s.Reps, func(r RepTimes) float64 { return ratio(r.Apply, r.PGRestore) }),
+			spread(s.Reps, func(r RepTimes) float64 { return ratio(r.Analyze, r.Apply) }),
+			spread(s.Reps, func(r RepTimes) float64 { return ratio(max(r.ExportGRPC, r.ExportREST), r.PGDump) }))
+	}
 	fmt.Fprintln(w, "\nPeak RSS above idle, and over the file size:")
 	fmt.Fprintln(w, "\n| size | apply gRPC | apply REST | analyze gRPC | analyze REST | export gRPC | export REST |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -70,6 +79,18 @@ func ratio(a, b time.Duration) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// spread is the lowest and highest of a ratio over the repetitions.
+func spread(reps []RepTimes, of func(RepTimes) float64) string {
+	if len(reps) == 0 {
+		return "–"
+	}
+	lo, hi := of(reps[0]), of(reps[0])
+	for _, r := range reps[1:] {
+		lo, hi = min(lo, of(r)), max(hi, of(r))
+	}
+	return fmt.Sprintf("%.2f–%.2f×", lo, hi)
 }
 
 func perFile(peak int64, file int) float64 { return float64(peak) / float64(file) }

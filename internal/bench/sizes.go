@@ -107,6 +107,8 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 			return nil, fmt.Errorf("baselines: %w", err)
 		}
 		copyIn, pgRestore, pgDump = append(copyIn, b.CopyIn), append(pgRestore, b.PGRestore), append(pgDump, b.PGDump)
+		res.Reps = append(res.Reps, RepTimes{Apply: apply[rep], Analyze: analyze[rep], ExportGRPC: exportGRPC[rep],
+			ExportREST: exportREST[rep], PGRestore: b.PGRestore, PGDump: b.PGDump})
 	}
 	// Memory: each operation once more, each on a fresh server. The apply imports
 	// new content, so that it creates everything, as the timed ones did.
