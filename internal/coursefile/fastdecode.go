@@ -30,9 +30,37 @@ import (
 //
 // It sets the fields of the generated structs directly, each message's through
 // its table of members (fastschema.go), rather than through protoreflect.
+//
+// A large file is decoded on two cores (see fastahead.go).
 func fastDecode(raw []byte) (file *contentv1.CourseExport, ok bool) {
-	d := fastDecoder{buf: raw, eof: true, text: textblock.Blocks{BlockSize: textBlock}}
-	return d.file()
+	return fastDecodeWith(raw, startAhead(raw))
+}
+
+// fastDecodeWith decodes raw with a, when not nil, decoding modules ahead.
+func fastDecodeWith(raw []byte, a *ahead) (file *contentv1.CourseExport, ok bool) {
+	d := fastDecoder{buf: raw, eof: true, text: textblock.Blocks{BlockSize: textBlock}, ahead: a}
+	file, ok = d.file()
+	if a == nil {
+		return file, ok
+	}
+	if d.joined == nil {
+		a.stop.Store(true) // its modules were not met, or not at its start
+		return file, ok
+	}
+	<-a.done
+	switch {
+	case !a.ok:
+		return nil, false // the modules from its start on are not for this path
+	case a.end != a.resume:
+		// The decoder went on after the array from where the guess put its
+		// end, and the array ends elsewhere.
+		d = fastDecoder{buf: raw, eof: true, text: textblock.Blocks{BlockSize: textBlock}}
+		return d.file()
+	case !ok:
+		return nil, false
+	}
+	*d.joined = append(*d.joined, a.modules...)
+	return file, true
 }
 
 // fastDecoder reads JSON from buf[pos:], refilled from r when r is set: tokens
@@ -50,6 +78,11 @@ type fastDecoder struct {
 	// text holds the copies of the values' strings: they outlive the buffer,
 	// and the parsed file lives as long as all of them.
 	text textblock.Blocks
+	// ahead, when set, is decoding the course's modules from one of them on
+	// (see fastDecoder.modules); joined is the course's modules, to which its
+	// modules are added once it is done.
+	ahead  *ahead
+	joined *[]*contentv1.Module
 }
 
 // textBlock is the size of the blocks of a file's strings: a sixteenth of it,

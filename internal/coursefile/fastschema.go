@@ -66,7 +66,7 @@ var (
 		"title":         func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Title) },
 		"description":   func(d *fastDecoder, m *contentv1.Course) bool { return d.str(&m.Description) },
 		"status":        func(d *fastDecoder, m *contentv1.Course) bool { return enum(d, &m.Status, courseStatuses) },
-		"modules":       func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.Modules, decodeModule) },
+		"modules":       func(d *fastDecoder, m *contentv1.Course) bool { return d.modules(&m.Modules) },
 		"competencies":  func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.Competencies, decodeCompetency) },
 		"question_bank": func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.QuestionBank, decodeBankQuestion) },
 		"faq":           func(d *fastDecoder, m *contentv1.Course) bool { return array(d, &m.Faq, decodeFAQ) },
