@@ -77,6 +77,9 @@ type Throughput struct {
 	ServiceGRPCExports  int
 	ServiceRESTExports  int
 	Duration            time.Duration
+	// CPU per export, over both runs of each: of the server, of the clients
+	// (pgbench's own client for pgbench) and of PostgreSQL.
+	CPUGRPC, CPUREST, CPUPGBench CPUUse
 }
 
 // Report is one run.

@@ -60,15 +60,29 @@ func (rep *Report) Write(w io.Writer) {
 	}
 	if t := rep.Throughput; t != nil {
 		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, two runs of %s each (gRPC, REST, pgbench, pgbench, REST, gRPC):\n\n", t.Clients, t.Duration)
-		fmt.Fprintln(w, "| path | exports/s | vs pgbench |")
-		fmt.Fprintln(w, "| --- | ---: | ---: |")
-		fmt.Fprintf(w, "| gRPC | %.1f | %.0f%% |\n", t.GRPC, 100*t.GRPC/t.PGBench)
-		fmt.Fprintf(w, "| REST | %.1f | %.0f%% |\n", t.REST, 100*t.REST/t.PGBench)
-		fmt.Fprintf(w, "| pgbench, the export's SQL (%d transactions) | %.1f | 100%% |\n", t.PGBenchTransactions, t.PGBench)
+		fmt.Fprintln(w, "| path | exports/s | vs pgbench | CPU per export: server | clients | PostgreSQL |")
+		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: |")
+		for _, row := range []struct {
+			path   string
+			rate   float64
+			cpu    CPUUse
+			server bool
+		}{{"gRPC", t.GRPC, t.CPUGRPC, true}, {"REST", t.REST, t.CPUREST, true},
+			{fmt.Sprintf("pgbench, the export's SQL (%d transactions)", t.PGBenchTransactions), t.PGBench, t.CPUPGBench, false}} {
+			server := "–" // the server is idle while pgbench runs
+			if row.server {
+				server = cpuCell(row.cpu.Server)
+			}
+			fmt.Fprintf(w, "| %s | %.1f | %.0f%% | %s | %s | %s |\n", row.path, row.rate, 100*row.rate/t.PGBench,
+				server, cpuCell(row.cpu.Clients), cpuCell(row.cpu.Postgres))
+		}
 	}
 	fmt.Fprintln(w, "\nTimes are medians on a warm server. Peak RSS is measured on a freshly started server per operation: its peak")
 	fmt.Fprintln(w, "during the call above its RSS at rest before it, and in brackets that over the file size.")
 }
+
+// cpuCell is a CPU time per export, in µs.
+func cpuCell(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 

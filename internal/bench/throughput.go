@@ -25,21 +25,28 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 		return nil, err
 	}
 	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration}
+	var cpuGRPC, cpuREST, cpuPGBench CPUUse
 	grpcRun := func() error {
-		n, err := r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) })
-		t.ServiceGRPCExports += n
-		return err
+		return r.withCPU(&cpuGRPC, func() error {
+			n, err := r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) })
+			t.ServiceGRPCExports += n
+			return err
+		})
 	}
 	restRun := func() error {
-		n, err := r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) })
-		t.ServiceRESTExports += n
-		return err
+		return r.withCPU(&cpuREST, func() error {
+			n, err := r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) })
+			t.ServiceRESTExports += n
+			return err
+		})
 	}
 	pgbenchRun := func() error {
-		tps, n, err := r.pgbench(ctx)
-		t.PGBench += tps / runsEach // pgbench's own rate, without its connections' start
-		t.PGBenchTransactions += n
-		return err
+		return r.withCPU(&cpuPGBench, func() error {
+			tps, n, err := r.pgbench(ctx)
+			t.PGBench += tps / runsEach // pgbench's own rate, without its connections' start
+			t.PGBenchTransactions += n
+			return err
+		})
 	}
 	// Each runs runsEach times: in order, then in the mirrored order, and so on.
 	order := []func() error{grpcRun, restRun, pgbenchRun}
@@ -58,7 +65,26 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	}
 	secs := runsEach * r.opt.Duration.Seconds()
 	t.GRPC, t.REST = float64(t.ServiceGRPCExports)/secs, float64(t.ServiceRESTExports)/secs
+	t.CPUGRPC, t.CPUREST = cpuGRPC.per(t.ServiceGRPCExports), cpuREST.per(t.ServiceRESTExports)
+	t.CPUPGBench = cpuPGBench.per(t.PGBenchTransactions)
 	return t, nil
+}
+
+// withCPU runs fn and adds the CPU each party used during it to sum.
+func (r *runner) withCPU(sum *CPUUse, fn func() error) error {
+	before, err := r.cpuNow()
+	if err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	after, err := r.cpuNow()
+	if err != nil {
+		return err
+	}
+	*sum = sum.add(after.sub(before))
+	return nil
 }
 
 // hammer runs call from Clients goroutines for Duration and counts the calls.

@@ -92,6 +92,17 @@ func (c *Cluster) StopServer() error {
 	return nil
 }
 
+// ServerPID is the process id of the cluster's postmaster, from its
+// postmaster.pid.
+func (c *Cluster) ServerPID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(first))
+}
+
 // Port is the TCP port the cluster listens on, at 127.0.0.1.
 func (c *Cluster) Port() int { return c.port }
 
