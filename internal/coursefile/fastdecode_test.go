@@ -168,7 +168,23 @@ func FuzzFastDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		sameStreamed(t, "fuzz", raw)
 		sameAsProtojson(t, "fuzz", raw)
+		sameOnTwoCores(t, raw)
 	})
+}
+
+// sameOnTwoCores decodes raw with a second decoder where its layout guides
+// one, whatever raw's size, and fails unless the outcome is one decoder's.
+func sameOnTwoCores(t *testing.T, raw []byte) {
+	t.Helper()
+	start, resume, ok := aheadStart(raw)
+	if !ok {
+		return
+	}
+	want, wantOK := alone(raw)
+	got, gotOK := fastDecodeWith(raw, startAheadAt(raw, start, resume))
+	if gotOK != wantOK || gotOK && !proto.Equal(got, want) {
+		t.Fatalf("decoded on two cores (start %d, resume %d): ok %v, one decoder: ok %v, or the files differ:\n%.400s", start, resume, gotOK, wantOK, raw)
+	}
 }
 
 // TestFastDecodeOnRandomEdits flips bytes of a valid file at random: whatever
