@@ -67,7 +67,8 @@ func TestFastDecodeTakesTheModulesDecodedAhead(t *testing.T) {
 // TestFastDecodeIsTheSameWhereverTheGuessFalls starts the second decoder at
 // every kind of offset (between tokens, inside strings, at the true boundaries
 // between modules), with the array's end guessed right and wrong: the file
-// decoded is always the one decoder's.
+// decoded is always the one decoder's, and the second decoder is done when the
+// decode returns.
 func TestFastDecodeIsTheSameWhereverTheGuessFalls(t *testing.T) {
 	raw := largeFile(t)
 	want, ok := alone(raw)
@@ -102,9 +103,15 @@ func TestFastDecodeIsTheSameWhereverTheGuessFalls(t *testing.T) {
 		guesses = append(guesses, guess{b, resume}, guess{b, rng.IntN(len(raw))}, guess{b - 1, resume}, guess{b + 1, resume})
 	}
 	for _, g := range guesses {
-		got, ok := fastDecodeWith(raw, startAheadAt(raw, g.start, g.resume))
+		a := startAheadAt(raw, g.start, g.resume)
+		got, ok := fastDecodeWith(raw, a)
 		if !ok || !proto.Equal(got, want) {
 			t.Fatalf("start %d, resume %d (guess: %d, %d): ok %v, the file differs from one decoder's", g.start, g.resume, start, resume, ok)
+		}
+		select {
+		case <-a.done:
+		default:
+			t.Fatalf("start %d, resume %d: the second decoder still reads the file after the decode", g.start, g.resume)
 		}
 	}
 }

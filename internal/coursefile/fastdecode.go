@@ -43,8 +43,11 @@ func fastDecodeWith(raw []byte, a *ahead) (file *contentv1.CourseExport, ok bool
 	if a == nil {
 		return file, ok
 	}
-	if d.joined == nil {
-		a.stop.Store(true) // its modules were not met, or not at its start
+	if d.joined == nil { // its modules were not met, or not at its start
+		// It stops at its next module; waiting for it leaves nothing reading
+		// raw once the file is decoded, so the caller may reuse it.
+		a.stop.Store(true)
+		<-a.done
 		return file, ok
 	}
 	<-a.done
