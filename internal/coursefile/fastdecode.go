@@ -57,8 +57,7 @@ func fastDecodeWith(raw []byte, a *ahead) (file *contentv1.CourseExport, ok bool
 	case a.end != a.resume:
 		// The decoder went on after the array from where the guess put its
 		// end, and the array ends elsewhere.
-		d = fastDecoder{buf: raw, eof: true, text: textblock.Blocks{BlockSize: textBlock}}
-		return d.file()
+		return fastDecodeWith(raw, nil)
 	case !ok:
 		return nil, false
 	}
