@@ -130,8 +130,6 @@ func aheadStart(raw []byte) (start, resume int, ok bool) {
 	return from + i + len(boundary) - 1, end + len(closing), true
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
 // modules decodes the course's modules array into to. With d.ahead, on
 // reaching the module it started with, it goes on after the array's guessed
 // end, and sets d.joined to to, for fastDecode to add its modules.

@@ -173,18 +173,19 @@ func (d *fastDecoder) space() {
 				d.pos += 8
 				continue
 			}
-			switch buf[d.pos] {
-			case ' ', '\t', '\n', '\r':
-				d.pos++
-			default:
+			if !isSpace(buf[d.pos]) {
 				return
 			}
+			d.pos++
 		}
 		if !d.fill() {
 			return
 		}
 	}
 }
+
+// isSpace says whether c is JSON's white space.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // consume skips white space and then c; it says whether c was there.
 func (d *fastDecoder) consume(c byte) bool {
