@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -209,21 +210,25 @@ func (b *tab) shot(name string) {
 // download waits for a finished file in the downloads folder.
 func (b *tab) download() (name string, data []byte) {
 	b.t.Helper()
+	// Chromium can show a download under its name before all of it is
+	// written: it is taken once no part is left and two looks agree on it.
 	deadline := time.Now().Add(20 * time.Second)
+	var last []byte
 	for time.Now().Before(deadline) {
 		entries, err := os.ReadDir(b.downloads)
 		if err != nil {
 			b.t.Fatal(err)
 		}
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".crdownload") {
-				continue
-			}
-			data, err := os.ReadFile(filepath.Join(b.downloads, e.Name()))
+		partial := slices.ContainsFunc(entries, func(e os.DirEntry) bool { return strings.HasSuffix(e.Name(), ".crdownload") })
+		if len(entries) > 0 && !partial {
+			data, err := os.ReadFile(filepath.Join(b.downloads, entries[0].Name()))
 			if err != nil {
 				b.t.Fatal(err)
 			}
-			return e.Name(), data
+			if len(data) > 0 && bytes.Equal(data, last) {
+				return entries[0].Name(), data
+			}
+			last = data
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
