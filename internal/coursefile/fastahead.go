@@ -100,7 +100,7 @@ func aheadStart(raw []byte) (start, resume int, ok bool) {
 		return 0, 0, false
 	}
 	open := key + len(`"modules"`)
-	for open < len(raw) && (raw[open] == ' ' || raw[open] == '\t' || raw[open] == ':') {
+	for open < len(raw) && (isSpace(raw[open]) || raw[open] == ':') {
 		open++
 	}
 	if open >= len(raw) || raw[open] != '[' {
