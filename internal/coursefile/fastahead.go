@@ -67,17 +67,12 @@ func startAheadAt(raw []byte, start, resume int) *ahead {
 func (a *ahead) run(raw []byte) {
 	defer close(a.done)
 	d := fastDecoder{buf: raw, pos: a.start, eof: true, text: textblock.Blocks{BlockSize: textBlock}}
-	for !a.stop.Load() {
-		var m *contentv1.Module
-		if !decodeModule(&d, &m) {
-			return
-		}
-		a.modules = append(a.modules, m)
-		if !d.consume(',') {
-			a.ok, a.end = d.consume(']'), d.pos
-			return
-		}
-	}
+	stopped := false
+	ok := elements(&d, &a.modules, decodeModule, func() bool {
+		stopped = a.stop.Load()
+		return !stopped
+	})
+	a.ok, a.end = ok && !stopped, d.pos
 }
 
 // aheadStart guesses, from the layout of an indented file (this service's or
@@ -145,26 +140,19 @@ func (d *fastDecoder) modules(to *[]*contentv1.Module) bool {
 	if d.consume(']') {
 		return true
 	}
-	for {
-		var m *contentv1.Module
-		if !decodeModule(d, &m) {
-			return false
-		}
-		*to = append(*to, m)
-		if !d.consume(',') {
-			return d.consume(']')
-		}
+	return elements(d, to, decodeModule, func() bool {
 		if a == nil {
-			continue
+			return true
 		}
 		d.space()
 		switch {
 		case d.pos == a.start:
 			d.joined, d.pos = to, a.resume
-			return true
+			return false
 		case d.pos > a.start:
 			a.stop.Store(true) // not a boundary between modules
 			a = nil
 		}
-	}
+		return true
+	})
 }

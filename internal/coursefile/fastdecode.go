@@ -245,16 +245,26 @@ func array[E any](d *fastDecoder, to *[]E, el func(*fastDecoder, *E) bool) bool 
 	if d.consume(']') {
 		return true
 	}
+	return elements(d, to, el, nil)
+}
+
+// elements decodes the elements of an array after its '[', up to and with its
+// ']', appending them to to. When more is set, it is asked after each ','
+// whether to go on; when it says no, elements returns true at once, with
+// d.pos where more left it.
+func elements[E any](d *fastDecoder, to *[]E, el func(*fastDecoder, *E) bool, more func() bool) bool {
 	for {
 		var e E
 		if !el(d, &e) {
 			return false
 		}
 		*to = append(*to, e)
-		if d.consume(',') {
-			continue
+		if !d.consume(',') {
+			return d.consume(']')
 		}
-		return d.consume(']')
+		if more != nil && !more() {
+			return true
+		}
 	}
 }
 
