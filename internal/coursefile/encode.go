@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/bits"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -72,12 +73,26 @@ func (e *encoder) flush(force bool) {
 	e.buf = e.buf[:0]
 }
 
+// newline starts a line indented by two spaces per depth, copied from
+// indentation in one append (a loop of appends was a tenth of a small
+// export's rendering).
 func (e *encoder) newline() {
-	e.buf = append(e.buf, '\n')
-	for range e.depth {
+	if n := 1 + 2*e.depth; n <= len(indentation) {
+		e.buf = append(e.buf, indentation[:n]...)
+		return
+	}
+	e.buf = append(e.buf, indentation...)
+	for range e.depth - maxIndent {
 		e.buf = append(e.buf, ' ', ' ')
 	}
 }
+
+// maxIndent is the depth up to which newline copies its indentation whole;
+// a course file is at most about ten deep.
+const maxIndent = 32
+
+// indentation is a new line and the indentation of depth maxIndent.
+var indentation = "\n" + strings.Repeat("  ", maxIndent)
 
 func (e *encoder) open(c byte) {
 	e.buf = append(e.buf, c)

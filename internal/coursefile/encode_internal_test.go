@@ -31,3 +31,14 @@ func TestHasEscapeFindsEveryByteToEscape(t *testing.T) {
 		}
 	})
 }
+
+// newline indents by two spaces per depth, within and beyond maxIndent.
+func TestNewlineIndentsTwoSpacesPerDepth(t *testing.T) {
+	for _, depth := range []int{0, 1, 9, maxIndent, maxIndent + 1, 3 * maxIndent} {
+		e := &encoder{depth: depth}
+		e.newline()
+		if want := "\n" + strings.Repeat("  ", depth); string(e.buf) != want {
+			t.Errorf("depth %d: newline wrote %d bytes, want %d", depth, len(e.buf), len(want))
+		}
+	}
+}
