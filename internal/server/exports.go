@@ -12,6 +12,7 @@ import (
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/coursefile"
 	"github.com/educacao-continuada/content-transfer/internal/metrics"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 )
 
 const exportPattern = "/gestor/export/course/{course_id}"
@@ -33,6 +34,9 @@ func (rt *exportRoute) register() error {
 
 func (rt *exportRoute) export(w http.ResponseWriter, r *http.Request, params map[string]string) {
 	req := &contentv1.ExportCourseRequest{CourseId: params["course_id"]}
+	text := exportText.Blocks() // the course's text, until it is written (see exportText)
+	defer text.Release()
+	r = r.WithContext(textblock.NewContext(r.Context(), text))
 	serveCallWith(rt.mux, w, r, contentv1.ContentTransferService_ExportCourse_FullMethodName, exportPattern,
 		func(ctx context.Context) (proto.Message, error) { return rt.srv.ExportCourse(ctx, req) },
 		func(ctx context.Context, _ runtime.Marshaler, resp proto.Message) {

@@ -62,6 +62,7 @@ func newGRPCServer(impl contentv1.ContentTransferServiceServer, backups contentv
 		// the course they are becoming; unpooled they are garbage at once. The
 		// L course's apply peaks at 1.9× its file instead of 2.0–2.1×.
 		experimental.BufferPool(mem.NopBufferPool{}),
+		grpc.StatsHandler(exportTextHandler{}),
 	}
 	if cfg.Tracing != nil {
 		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.Tracing))))

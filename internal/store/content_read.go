@@ -180,7 +180,9 @@ func ExportStatements() []ExportStatement { return slices.Clone(exportStatements
 // audit logs) is never read. The course's text is UTF-8: a UTF8 database holds
 // nothing else, and the text of any other is checked (an export fails on text
 // that is not; in an array that pgx reads as text, in its exec mode, pgx has
-// already replaced an invalid byte with U+FFFD).
+// already replaced an invalid byte with U+FFFD). The course's text is copied
+// into the Blocks that ctx carries, if any (textblock.FromContext): the course
+// must not be used after their Release.
 func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -234,8 +236,9 @@ type courseReader struct {
 	newFAQ          slab[contentv1.FaqEntry]
 
 	// text holds the ids' text (PostgreSQL sends the ids in binary) and every
-	// text column.
-	text textblock.Blocks
+	// text column: the Blocks of the call's context, which its transport
+	// releases once the course is written out (see textblock.NewContext).
+	text *textblock.Blocks
 	// checkUTF8: the database's encoding is not UTF8, so its text may not be
 	// UTF-8 (SQL_ASCII stores any bytes): each text is checked. An exported
 	// course's text is UTF-8, which its encoders rely on.
@@ -331,7 +334,11 @@ func (s *slab[T]) new() *T {
 // an error the connection is left in its transaction, and the pool discards it
 // on release.
 func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
-	r := &courseReader{course: &contentv1.Course{}, checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
+	r := &courseReader{course: &contentv1.Course{}, text: textblock.FromContext(ctx),
+		checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
+	if r.text == nil {
+		r.text = &textblock.Blocks{}
+	}
 	batch := &pgx.Batch{}
 	batch.Queue(snapshotBegin)
 	for _, st := range exportStatements {

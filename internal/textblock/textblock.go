@@ -6,8 +6,10 @@
 package textblock
 
 import (
+	"context"
 	"encoding/binary"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -21,6 +23,10 @@ type Blocks struct {
 	// string longer than a sixteenth of it gets its own allocation.
 	BlockSize int
 	block     []byte
+	// pool gives the blocks of Blocks from a Pool, and taken holds them,
+	// until Release gives them back.
+	pool  *Pool
+	taken []*[DefaultBlockSize]byte
 }
 
 // Copy returns a copy of s that does not share memory with s.
@@ -85,16 +91,82 @@ var hexDigits = func() (t [256]uint16) {
 // not n left). They are handed out once: a string made of them never changes.
 func (b *Blocks) take(n int) []byte {
 	if cap(b.block)-len(b.block) < n {
-		b.block = make([]byte, 0, b.size())
+		b.block = b.newBlock()
 	}
 	start := len(b.block)
 	b.block = b.block[:start+n]
 	return b.block[start : start+n : start+n]
 }
 
+func (b *Blocks) newBlock() []byte {
+	if b.pool == nil {
+		return make([]byte, 0, b.size())
+	}
+	block := b.pool.get()
+	b.taken = append(b.taken, block)
+	return block[:0]
+}
+
 func (b *Blocks) size() int {
-	if b.BlockSize > 0 {
+	if b.pool == nil && b.BlockSize > 0 {
 		return b.BlockSize
 	}
 	return DefaultBlockSize
+}
+
+// Pool keeps blocks of DefaultBlockSize bytes for Blocks that give them back
+// once their strings are no longer used (Release): a service that reads many
+// small courses one after another then neither allocates nor clears (as Go
+// clears all new memory) the blocks of each. A pooled block is handed out as
+// it was left: every byte of it that a string holds is written first. The
+// zero value is ready to use; it is safe for concurrent use.
+type Pool struct {
+	free sync.Pool // *[DefaultBlockSize]byte
+}
+
+// KeptPerRelease is how many blocks Release gives back to the pool at most
+// (4 MiB); those of a larger course are left to the collector, so that an
+// export of a large course leaves no more than that in the pool.
+const KeptPerRelease = 64
+
+// Blocks returns an empty Blocks whose blocks come from p.
+func (p *Pool) Blocks() *Blocks { return &Blocks{pool: p} }
+
+func (p *Pool) get() *[DefaultBlockSize]byte {
+	if block, ok := p.free.Get().(*[DefaultBlockSize]byte); ok {
+		return block
+	}
+	return new([DefaultBlockSize]byte)
+}
+
+// Release gives the blocks of b back to its pool: every string b handed out
+// (but those long enough to have had their own allocation) may then hold
+// other text, so nothing may use them after it. b is then empty and can be
+// used again. Release does nothing for nil or for Blocks not made by a Pool.
+func (b *Blocks) Release() {
+	if b == nil || b.pool == nil {
+		return
+	}
+	for i, block := range b.taken {
+		if i < KeptPerRelease {
+			poison(block)
+			b.pool.free.Put(block)
+		}
+		b.taken[i] = nil
+	}
+	b.taken, b.block = b.taken[:0], nil
+}
+
+type blocksKey struct{}
+
+// NewContext returns ctx carrying b, for the reader of a course that the
+// caller will release once the course is written out.
+func NewContext(ctx context.Context, b *Blocks) context.Context {
+	return context.WithValue(ctx, blocksKey{}, b)
+}
+
+// FromContext returns the Blocks that ctx carries, or nil.
+func FromContext(ctx context.Context) *Blocks {
+	b, _ := ctx.Value(blocksKey{}).(*Blocks)
+	return b
 }

@@ -39,3 +39,30 @@ func TestBlocks(t *testing.T) {
 		t.Errorf("CopyBytes = %q, want a copy that stays Xbcd", keptBytes)
 	}
 }
+
+// Blocks from a Pool hand out the same strings, and again after Release;
+// Release of Blocks not from a Pool, or of nil, changes nothing.
+func TestPoolBlocks(t *testing.T) {
+	var pool textblock.Pool
+	b := pool.Blocks()
+	for round := range 3 {
+		var want, got []string
+		for i := range 5000 { // several blocks of DefaultBlockSize
+			s := fmt.Sprint("questão-", round, "-", i, strings.Repeat("z", i%50))
+			want, got = append(want, s), append(got, b.Copy(s))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("round %d, string %d = %q, want %q", round, i, got[i], want[i])
+			}
+		}
+		b.Release()
+	}
+	var plain textblock.Blocks
+	kept := plain.Copy("módulo")
+	plain.Release()
+	(*textblock.Blocks)(nil).Release()
+	if kept != "módulo" {
+		t.Errorf("Release of Blocks without a pool changed their string: %q", kept)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/gcpace"
 	"github.com/educacao-continuada/content-transfer/internal/pgtest"
 	"github.com/educacao-continuada/content-transfer/internal/store"
+	"github.com/educacao-continuada/content-transfer/internal/textblock"
 	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
@@ -21,7 +22,9 @@ import (
 // and renders it as the gRPC response (protobuf) or as the REST file, with
 // contentd serve's pace of the collector (gcpace). The time per export includes PostgreSQL's; cpu-µs/op is this process's CPU alone (user and
 // system, the collector's included): the server's share of an export, what
-// bounds the exports a machine shared with PostgreSQL can serve.
+// bounds the exports a machine shared with PostgreSQL can serve. As in the
+// server, each export's text is in pooled blocks, given back once it is
+// rendered.
 func BenchmarkExportS(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(gcpace.Percent))
 	gcpace.Tune()
@@ -43,6 +46,7 @@ func BenchmarkExportS(b *testing.B) {
 		}},
 		{"rest", func(e *transfer.Export) error { return coursefile.Write(io.Discard, e.File) }},
 	}
+	var text textblock.Pool
 	for _, r := range renders {
 		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -50,10 +54,12 @@ func BenchmarkExportS(b *testing.B) {
 			start := cpuTime(b)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					export, err := svc.ExportCourse(ctx, applied.GetCourseId())
+					blocks := text.Blocks()
+					export, err := svc.ExportCourse(textblock.NewContext(ctx, blocks), applied.GetCourseId())
 					if err == nil {
 						err = r.render(export)
 					}
+					blocks.Release()
 					if err != nil {
 						b.Error(err)
 						return
