@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/audit"
@@ -339,11 +340,15 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	if r.text == nil {
 		r.text = &textblock.Blocks{}
 	}
+	// The course id as pgx encodes a uuid without a fallback: a uuid.UUID,
+	// a driver.Valuer, went through its text and a failed plan, twenty
+	// allocations for each statement that takes it.
+	courseID := pgtype.UUID{Bytes: id, Valid: true}
 	batch := &pgx.Batch{}
 	batch.Queue(snapshotBegin)
 	for _, st := range exportStatements {
 		if st.ByCourse {
-			batch.Queue(st.SQL, id)
+			batch.Queue(st.SQL, courseID)
 		} else {
 			batch.Queue(st.SQL)
 		}
@@ -354,7 +359,7 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 		if err != nil {
 			return nil, err
 		}
-		batch.Queue(sqlInsertAuditIfCourse, append(args, id)...)
+		batch.Queue(sqlInsertAuditIfCourse, append(args, courseID)...)
 	}
 	results := conn.SendBatch(ctx, batch)
 	defer results.Close() //nolint:errcheck // on error paths; the success path returns its error
