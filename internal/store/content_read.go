@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -182,8 +183,9 @@ func ExportStatements() []ExportStatement { return slices.Clone(exportStatements
 // nothing else, and the text of any other is checked (an export fails on text
 // that is not; in an array that pgx reads as text, in its exec mode, pgx has
 // already replaced an invalid byte with U+FFFD). The course's text is copied
-// into the Blocks that ctx carries, if any (textblock.FromContext): the course
-// must not be used after their Release.
+// into the Blocks that ctx carries, if any (textblock.FromContext), and its
+// messages are then pooled too: the course must not be used after their
+// Release, which empties it.
 func (s *Store) ReadCourse(ctx context.Context, id uuid.UUID, entry *audit.Entry) (*contentv1.Course, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -316,19 +318,94 @@ func (p *parents[T]) get(id uuid.UUID) (*T, bool) {
 
 // slab hands out zeroed values of T from shared chunks, which grow from 8 to
 // 512 values: one allocation for many small messages that live and die together.
+// A slab with a pool takes chunks of slabChunk values from it instead, and
+// gives them back cleared at release.
 type slab[T any] struct {
-	free []T
-	next int
+	free  []T
+	next  int
+	pool  *slabPool[T]
+	taken []*[slabChunk]T
 }
 
 func (s *slab[T]) new() *T {
 	if len(s.free) == 0 {
-		s.next = min(max(2*s.next, 8), 512)
-		s.free = make([]T, s.next)
+		s.refill()
 	}
 	v := &s.free[0]
 	s.free = s.free[1:]
 	return v
+}
+
+func (s *slab[T]) refill() {
+	if s.pool == nil {
+		s.next = min(max(2*s.next, 8), 512)
+		s.free = make([]T, s.next)
+		return
+	}
+	chunk, ok := s.pool.free.Get().(*[slabChunk]T)
+	if !ok {
+		chunk = new([slabChunk]T)
+	}
+	s.taken = append(s.taken, chunk)
+	s.free = chunk[:]
+}
+
+// release clears the chunks s took from its pool, so that nothing they held
+// stays reachable through the pool, and gives back up to keptChunks of them
+// (those of a large course are left to the collector). A value s handed out
+// reads as empty from then on.
+func (s *slab[T]) release() {
+	for i, chunk := range s.taken {
+		if i < keptChunks {
+			clear(chunk[:])
+			s.pool.free.Put(chunk)
+		}
+		s.taken[i] = nil
+	}
+	s.taken, s.free = s.taken[:0], nil
+}
+
+// slabChunk is how many values a chunk of a pooled slab holds.
+const slabChunk = 128
+
+// keptChunks is how many chunks a slab gives back to its pool at most.
+const keptChunks = 16
+
+// slabPool keeps cleared chunks of values of T for slabs.
+type slabPool[T any] struct {
+	free sync.Pool // *[slabChunk]T
+}
+
+// The pools of the readers' slabs (see courseReader.pooled).
+var (
+	modules       slabPool[contentv1.Module]
+	lessons       slabPool[contentv1.Lesson]
+	quizzes       slabPool[contentv1.Quiz]
+	questions     slabPool[contentv1.Question]
+	options       slabPool[contentv1.Option]
+	competencies  slabPool[contentv1.Competency]
+	bankQuestions slabPool[contentv1.BankQuestion]
+	faqs          slabPool[contentv1.FaqEntry]
+)
+
+// pooled makes the reader's slabs take their chunks from the pools, and
+// give them back when text is released: the course then lives exactly as
+// long as its text, which its caller releases once it has written the course
+// out (see ReadCourse). Allocating the messages of each export anew, and
+// collecting them, was a tenth of a small export's CPU.
+func (r *courseReader) pooled() {
+	r.newModule.pool, r.newLesson.pool, r.newQuiz.pool, r.newQuestion.pool = &modules, &lessons, &quizzes, &questions
+	r.newOption.pool, r.newCompetency.pool, r.newBankQuestion.pool, r.newFAQ.pool = &options, &competencies, &bankQuestions, &faqs
+	r.text.OnRelease(func() {
+		r.newModule.release()
+		r.newLesson.release()
+		r.newQuiz.release()
+		r.newQuestion.release()
+		r.newOption.release()
+		r.newCompetency.release()
+		r.newBankQuestion.release()
+		r.newFAQ.release()
+	})
 }
 
 // readCourse reads the course in one pipelined batch (see the statements). On
@@ -339,6 +416,8 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 		checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
 	if r.text == nil {
 		r.text = &textblock.Blocks{}
+	} else {
+		r.pooled()
 	}
 	// The course id as pgx encodes a uuid without a fallback: a uuid.UUID,
 	// a driver.Valuer, went through its text and a failed plan, twenty

@@ -27,6 +27,8 @@ type Blocks struct {
 	// until Release gives them back.
 	pool  *Pool
 	taken []*[DefaultBlockSize]byte
+	// onRelease are what Release runs first (OnRelease).
+	onRelease []func()
 }
 
 // Copy returns a copy of s that does not share memory with s.
@@ -139,12 +141,24 @@ func (p *Pool) get() *[DefaultBlockSize]byte {
 	return new([DefaultBlockSize]byte)
 }
 
-// Release gives the blocks of b back to its pool: every string b handed out
-// (but those long enough to have had their own allocation) may then hold
-// other text, so nothing may use them after it. b is then empty and can be
-// used again. Release does nothing for nil or for Blocks not made by a Pool.
+// OnRelease ties f to the strings of b: Release runs it, for memory that
+// lives as long as they do (the messages that hold them).
+func (b *Blocks) OnRelease(f func()) { b.onRelease = append(b.onRelease, f) }
+
+// Release runs what OnRelease tied to b, then gives the blocks of b back to
+// its pool: every string b handed out (but those long enough to have had their
+// own allocation) may then hold other text, so nothing may use them after it.
+// b is then empty and can be used again. For Blocks not made by a Pool, it
+// only runs what OnRelease tied; for nil, nothing.
 func (b *Blocks) Release() {
-	if b == nil || b.pool == nil {
+	if b == nil {
+		return
+	}
+	for _, f := range b.onRelease {
+		f()
+	}
+	b.onRelease = b.onRelease[:0]
+	if b.pool == nil {
 		return
 	}
 	for i, block := range b.taken {

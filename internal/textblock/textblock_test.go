@@ -40,8 +40,9 @@ func TestBlocks(t *testing.T) {
 	}
 }
 
-// Blocks from a Pool hand out the same strings, and again after Release;
-// Release of Blocks not from a Pool, or of nil, changes nothing.
+// Blocks from a Pool hand out the same strings, and again after Release, which
+// runs what OnRelease tied to them once; Release of Blocks not from a Pool, or
+// of nil, changes no string.
 func TestPoolBlocks(t *testing.T) {
 	var pool textblock.Pool
 	b := pool.Blocks()
@@ -57,6 +58,13 @@ func TestPoolBlocks(t *testing.T) {
 			}
 		}
 		b.Release()
+	}
+	released := 0
+	b.OnRelease(func() { released++ })
+	b.Release()
+	b.Release()
+	if released != 1 {
+		t.Errorf("what OnRelease tied ran %d times over two Releases, want once", released)
 	}
 	var plain textblock.Blocks
 	kept := plain.Copy("módulo")
