@@ -376,8 +376,8 @@ type slabPool[T any] struct {
 	free sync.Pool // *[slabChunk]T
 }
 
-// The pools of the readers' slabs (see courseReader.pooled).
-var (
+// messagePools are the pools of the readers' slabs (see courseReader.pooled).
+var messagePools struct {
 	modules       slabPool[contentv1.Module]
 	lessons       slabPool[contentv1.Lesson]
 	quizzes       slabPool[contentv1.Quiz]
@@ -386,7 +386,7 @@ var (
 	competencies  slabPool[contentv1.Competency]
 	bankQuestions slabPool[contentv1.BankQuestion]
 	faqs          slabPool[contentv1.FaqEntry]
-)
+}
 
 // pooled makes the reader's slabs take their chunks from the pools, and
 // give them back when text is released: the course then lives exactly as
@@ -394,8 +394,9 @@ var (
 // out (see ReadCourse). Allocating the messages of each export anew, and
 // collecting them, was a tenth of a small export's CPU.
 func (r *courseReader) pooled() {
-	r.newModule.pool, r.newLesson.pool, r.newQuiz.pool, r.newQuestion.pool = &modules, &lessons, &quizzes, &questions
-	r.newOption.pool, r.newCompetency.pool, r.newBankQuestion.pool, r.newFAQ.pool = &options, &competencies, &bankQuestions, &faqs
+	p := &messagePools
+	r.newModule.pool, r.newLesson.pool, r.newQuiz.pool, r.newQuestion.pool = &p.modules, &p.lessons, &p.quizzes, &p.questions
+	r.newOption.pool, r.newCompetency.pool, r.newBankQuestion.pool, r.newFAQ.pool = &p.options, &p.competencies, &p.bankQuestions, &p.faqs
 	r.text.OnRelease(func() {
 		r.newModule.release()
 		r.newLesson.release()
