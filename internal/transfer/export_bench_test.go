@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,12 +38,17 @@ func BenchmarkExportS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	responses := sync.Pool{New: func() any { return new([]byte) }}
 	renders := []struct {
 		name   string
 		render func(*transfer.Export) error
 	}{
-		{"grpc", func(e *transfer.Export) error { // as the server's codec writes it
-			coursefile.AppendExportResponse(nil, &contentv1.ExportCourseResponse{File: e.File, Filename: e.Filename}, nil)
+		{"grpc", func(e *transfer.Export) error { // as the server's codec writes it, into a pooled buffer
+			out := responses.Get().(*[]byte)
+			*out = coursefile.AppendExportResponse(nil, &contentv1.ExportCourseResponse{File: e.File, Filename: e.Filename}, func(size int) []byte {
+				return slices.Grow((*out)[:0], size)
+			})
+			responses.Put(out)
 			return nil
 		}},
 		{"rest", func(e *transfer.Export) error { return coursefile.Write(io.Discard, e.File) }},
