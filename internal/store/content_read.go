@@ -229,6 +229,16 @@ type courseReader struct {
 	questions     parents[contentv1.Question]
 	bankQuestions parents[contentv1.BankQuestion]
 
+	// The lists of each parent, gathered as their rows are read and handed
+	// out once all are (see children).
+	moduleLessons   *children[contentv1.Module, *contentv1.Lesson]
+	moduleQuizzes   *children[contentv1.Module, *contentv1.Quiz]
+	lessonQuizzes   *children[contentv1.Lesson, *contentv1.Quiz]
+	quizQuestions   *children[contentv1.Quiz, *contentv1.Question]
+	questionOptions *children[contentv1.Question, *contentv1.Option]
+	bankOptions     *children[contentv1.BankQuestion, *contentv1.Option]
+	competencyIDs   *children[contentv1.Lesson, string]
+
 	newModule       slab[contentv1.Module]
 	newLesson       slab[contentv1.Lesson]
 	newQuiz         slab[contentv1.Quiz]
@@ -316,6 +326,79 @@ func (p *parents[T]) get(id uuid.UUID) (*T, bool) {
 	return v, ok
 }
 
+// children gathers the elements of one kind of list (a module's lessons, a
+// question's options…) with their parents, as their rows are read, and hands
+// each parent its list once all are: a run of elements of one parent (rows
+// written together usually come together) becomes a slice of the array they
+// were gathered in, with no room to grow, and an element of a parent whose
+// list is already handed out is appended to it. Appending each element to its
+// parent's list as it came took three allocations for a question's four
+// options; a pooled reader's children come from a pool with their arrays
+// (see childPool), and make none.
+type children[P, E any] struct {
+	parents  []*P
+	elements []E
+}
+
+func (c *children[P, E]) add(parent *P, element E) {
+	c.parents = append(c.parents, parent)
+	c.elements = append(c.elements, element)
+}
+
+// handOut appends to each parent's list, which list returns, its elements.
+func (c *children[P, E]) handOut(list func(*P) *[]E) {
+	for start := 0; start < len(c.parents); {
+		parent, end := c.parents[start], start+1
+		for end < len(c.parents) && c.parents[end] == parent {
+			end++
+		}
+		if l := list(parent); len(*l) == 0 {
+			*l = c.elements[start:end:end]
+		} else {
+			*l = append(*l, c.elements[start:end]...)
+		}
+		start = end
+	}
+}
+
+// handOut gives every parent its lists (see children).
+func (r *courseReader) handOut() {
+	r.moduleLessons.handOut(func(m *contentv1.Module) *[]*contentv1.Lesson { return &m.Lessons })
+	r.moduleQuizzes.handOut(func(m *contentv1.Module) *[]*contentv1.Quiz { return &m.Quizzes })
+	r.lessonQuizzes.handOut(func(l *contentv1.Lesson) *[]*contentv1.Quiz { return &l.Quizzes })
+	r.quizQuestions.handOut(func(q *contentv1.Quiz) *[]*contentv1.Question { return &q.Questions })
+	r.questionOptions.handOut(func(q *contentv1.Question) *[]*contentv1.Option { return &q.Options })
+	r.bankOptions.handOut(func(q *contentv1.BankQuestion) *[]*contentv1.Option { return &q.Options })
+	r.competencyIDs.handOut(func(l *contentv1.Lesson) *[]string { return &l.CompetencyIds })
+}
+
+// childPool keeps emptied children with their arrays, up to maxPooledChildren
+// elements (a large course's are left to the collector).
+type childPool[P, E any] struct {
+	free sync.Pool // *children[P, E]
+}
+
+const maxPooledChildren = 16 << 10
+
+func (p *childPool[P, E]) get() *children[P, E] {
+	if c, ok := p.free.Get().(*children[P, E]); ok {
+		return c
+	}
+	return &children[P, E]{}
+}
+
+// put clears c, so that nothing it held stays reachable through the pool, and
+// keeps it unless its arrays are over maxPooledChildren.
+func (p *childPool[P, E]) put(c *children[P, E]) {
+	if cap(c.elements) > maxPooledChildren {
+		return
+	}
+	clear(c.parents)
+	clear(c.elements)
+	c.parents, c.elements = c.parents[:0], c.elements[:0]
+	p.free.Put(c)
+}
+
 // slab hands out zeroed values of T from shared chunks, which grow from 8 to
 // 512 values: one allocation for many small messages that live and die together.
 // A slab with a pool takes chunks of slabChunk values from it instead, and
@@ -386,6 +469,14 @@ var messagePools struct {
 	competencies  slabPool[contentv1.Competency]
 	bankQuestions slabPool[contentv1.BankQuestion]
 	faqs          slabPool[contentv1.FaqEntry]
+
+	moduleLessons   childPool[contentv1.Module, *contentv1.Lesson]
+	moduleQuizzes   childPool[contentv1.Module, *contentv1.Quiz]
+	lessonQuizzes   childPool[contentv1.Lesson, *contentv1.Quiz]
+	quizQuestions   childPool[contentv1.Quiz, *contentv1.Question]
+	questionOptions childPool[contentv1.Question, *contentv1.Option]
+	bankOptions     childPool[contentv1.BankQuestion, *contentv1.Option]
+	competencyIDs   childPool[contentv1.Lesson, string]
 }
 
 // pooled makes the reader's slabs take their chunks from the pools, and
@@ -397,7 +488,17 @@ func (r *courseReader) pooled() {
 	p := &messagePools
 	r.newModule.pool, r.newLesson.pool, r.newQuiz.pool, r.newQuestion.pool = &p.modules, &p.lessons, &p.quizzes, &p.questions
 	r.newOption.pool, r.newCompetency.pool, r.newBankQuestion.pool, r.newFAQ.pool = &p.options, &p.competencies, &p.bankQuestions, &p.faqs
+	r.moduleLessons, r.moduleQuizzes, r.lessonQuizzes = p.moduleLessons.get(), p.moduleQuizzes.get(), p.lessonQuizzes.get()
+	r.quizQuestions, r.questionOptions, r.bankOptions = p.quizQuestions.get(), p.questionOptions.get(), p.bankOptions.get()
+	r.competencyIDs = p.competencyIDs.get()
 	r.text.OnRelease(func() {
+		p.moduleLessons.put(r.moduleLessons)
+		p.moduleQuizzes.put(r.moduleQuizzes)
+		p.lessonQuizzes.put(r.lessonQuizzes)
+		p.quizQuestions.put(r.quizQuestions)
+		p.questionOptions.put(r.questionOptions)
+		p.bankOptions.put(r.bankOptions)
+		p.competencyIDs.put(r.competencyIDs)
 		r.newModule.release()
 		r.newLesson.release()
 		r.newQuiz.release()
@@ -409,6 +510,14 @@ func (r *courseReader) pooled() {
 	})
 }
 
+// unpooled gives the reader children of its own, which the collector frees.
+func (r *courseReader) unpooled() {
+	r.moduleLessons, r.moduleQuizzes, r.lessonQuizzes = &children[contentv1.Module, *contentv1.Lesson]{},
+		&children[contentv1.Module, *contentv1.Quiz]{}, &children[contentv1.Lesson, *contentv1.Quiz]{}
+	r.quizQuestions, r.questionOptions = &children[contentv1.Quiz, *contentv1.Question]{}, &children[contentv1.Question, *contentv1.Option]{}
+	r.bankOptions, r.competencyIDs = &children[contentv1.BankQuestion, *contentv1.Option]{}, &children[contentv1.Lesson, string]{}
+}
+
 // readCourse reads the course in one pipelined batch (see the statements). On
 // an error the connection is left in its transaction, and the pool discards it
 // on release.
@@ -417,6 +526,7 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 		checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
 	if r.text == nil {
 		r.text = &textblock.Blocks{}
+		r.unpooled()
 	} else {
 		r.pooled()
 	}
@@ -484,6 +594,7 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	if !found {
 		return nil, fmt.Errorf("course %s: %w", id, fault.ErrNotFound)
 	}
+	r.handOut()
 	r.order()
 	return r.course, nil
 }
@@ -623,7 +734,7 @@ func (r *courseReader) scanLesson() error {
 	if !ok {
 		return fmt.Errorf("lesson %s: module %s not read", l.Id, moduleID)
 	}
-	m.Lessons = append(m.Lessons, l)
+	r.moduleLessons.add(m, l)
 	r.lessons.add(id, l)
 	return nil
 }
@@ -641,9 +752,9 @@ func (r *courseReader) scanQuiz() error {
 		return r.row.err
 	}
 	if m, ok := r.modules.get(moduleID); ok && inModule {
-		m.Quizzes = append(m.Quizzes, q)
+		r.moduleQuizzes.add(m, q)
 	} else if l, ok := r.lessons.get(lessonID); ok && inLesson {
-		l.Quizzes = append(l.Quizzes, q)
+		r.lessonQuizzes.add(l, q)
 	} else {
 		return fmt.Errorf("quiz %s: parent not read", q.Id)
 	}
@@ -666,7 +777,7 @@ func (r *courseReader) scanQuestion() error {
 	if !ok {
 		return fmt.Errorf("question %s: quiz %s not read", q.Id, quizID)
 	}
-	quiz.Questions = append(quiz.Questions, q)
+	r.quizQuestions.add(quiz, q)
 	r.questions.add(id, q)
 	return nil
 }
@@ -692,7 +803,7 @@ func (r *courseReader) scanOption() error {
 	if !ok {
 		return fmt.Errorf("option %s: question %s not read", o.Id, questionID)
 	}
-	q.Options = append(q.Options, o)
+	r.questionOptions.add(q, o)
 	return nil
 }
 
@@ -706,7 +817,7 @@ func (r *courseReader) scanLink() error {
 	if !ok {
 		return fmt.Errorf("competency link: lesson %s not read", lessonID)
 	}
-	l.CompetencyIds = append(l.CompetencyIds, competencyID)
+	r.competencyIDs.add(l, competencyID)
 	return nil
 }
 
@@ -746,7 +857,7 @@ func (r *courseReader) scanBankOption() error {
 	if !ok {
 		return fmt.Errorf("bank option %s: question %s not read", o.Id, questionID)
 	}
-	q.Options = append(q.Options, o)
+	r.bankOptions.add(q, o)
 	return nil
 }
 
