@@ -179,6 +179,10 @@ func (e *encoder) quote(s string) {
 		e.err = errInvalidUTF8
 	}
 	e.buf = append(e.buf, '"')
+	if !needsEscape(s) { // most text: copied whole
+		e.buf = append(append(e.buf, s...), '"')
+		return
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) && !hasEscape(word(s[i:i+8])) {
@@ -218,11 +222,43 @@ func (e *encoder) quote(s string) {
 
 // hasEscape says whether any of the eight bytes in x must be escaped: a
 // control character, '"' or '\\' (bytes of multi-byte characters are not).
-func hasEscape(x uint64) bool {
+func hasEscape(x uint64) bool { return escapeBits(x)&highBits != 0 }
+
+// escapeBits has a high bit set in some byte (of highBits) exactly when one of
+// the eight bytes in x must be escaped; which bytes it marks past the first
+// such byte is not said. A byte below n is found as (x - n)&^x, without a
+// borrow into its high bit; flipping the bits 0x02 of each byte first turns
+// '"' (0x22) into 0x20 and keeps every control character below 0x20 and every
+// other byte at 0x21 or above, so that one such test finds both.
+func escapeBits(x uint64) uint64 {
 	const ones = 0x0101010101010101
-	control := (x - ' '*ones) &^ x
-	quote, backslash := x^'"'*ones, x^'\\'*ones
-	return (control|(quote-ones)&^quote|(backslash-ones)&^backslash)&highBits != 0
+	controlOrQuote := x ^ 0x02*ones
+	backslash := x ^ '\\'*ones
+	return (controlOrQuote-0x21*ones)&^controlOrQuote | (backslash-ones)&^backslash
+}
+
+// needsEscape says whether any byte of s must be escaped: sixteen bytes a step,
+// and the last eight bytes, overlapping what was read, rather than a byte at a
+// time (an id is 36 bytes).
+func needsEscape(s string) bool {
+	n := len(s)
+	if n < 8 {
+		for i := range n {
+			if mustEscape[s[i]] {
+				return true
+			}
+		}
+		return false
+	}
+	var marks uint64
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		marks |= escapeBits(word(s[i:])) | escapeBits(word(s[i+8:]))
+	}
+	if i+8 <= n {
+		marks |= escapeBits(word(s[i:]))
+	}
+	return (marks|escapeBits(word(s[n-8:])))&highBits != 0
 }
 
 // highBits is the high bit of each of eight bytes: a word has a byte of a

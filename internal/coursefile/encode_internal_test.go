@@ -42,3 +42,29 @@ func TestNewlineIndentsTwoSpacesPerDepth(t *testing.T) {
 		}
 	}
 }
+
+// needsEscape must find a byte to escape wherever it is in a string of any
+// length, the overlapping last word included.
+func TestNeedsEscapeFindsEveryByteToEscape(t *testing.T) {
+	for n := range 40 {
+		for at := range n {
+			for _, c := range []byte{0, '\n', 0x1f, '"', '\\'} {
+				s := []byte(strings.Repeat("ç", n)[:n]) // multi-byte characters, cut anywhere
+				s[at] = c
+				if !needsEscape(string(s)) {
+					t.Fatalf("needsEscape(%q) = false", s)
+				}
+			}
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		s := rapid.SliceOfN(rapid.Byte(), 0, 70).Draw(t, "s")
+		want := false
+		for _, c := range s {
+			want = want || mustEscape[c]
+		}
+		if got := needsEscape(string(s)); got != want {
+			t.Fatalf("needsEscape(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
