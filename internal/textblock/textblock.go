@@ -2,7 +2,8 @@
 // allocation per block instead of one per string, and none rounded up to a
 // size class. A large course has hundreds of thousands of short strings (ids,
 // titles, options). A block lives as long as any of its strings, so the strings
-// of one Blocks should live about as long as each other.
+// of one Blocks should live about as long as each other. Blocks from a Pool
+// end together, at their Release, and their blocks are reused.
 package textblock
 
 import (
@@ -90,7 +91,8 @@ var hexDigits = func() (t [256]uint16) {
 }()
 
 // take returns the next n bytes of the current block (a new one when it has
-// not n left). They are handed out once: a string made of them never changes.
+// not n left). They are handed out once: a string made of them never changes,
+// until the Release of Blocks from a Pool.
 func (b *Blocks) take(n int) []byte {
 	if cap(b.block)-len(b.block) < n {
 		b.block = b.newBlock()
