@@ -36,3 +36,25 @@ func TestChildrenHandOutEachParentItsElements(t *testing.T) {
 		t.Errorf("appending to one list changed another: %q, %q", a.list, c.list)
 	}
 }
+
+// After reset a slab hands out its values again, cleared, and keeps no more
+// than keptValues of them.
+func TestSlabResetReusesClearedValues(t *testing.T) {
+	var s slab[struct{ n int }]
+	first := s.new()
+	first.n = 7
+	for range 3 * keptValues {
+		s.new().n = 1
+	}
+	s.reset()
+	if again := s.new(); again != first || again.n != 0 {
+		t.Errorf("after reset the first value is %p holding %d, want %p cleared", again, again.n, first)
+	}
+	kept := 0
+	for _, chunk := range s.chunks {
+		kept += len(chunk)
+	}
+	if kept > keptValues {
+		t.Errorf("the slab kept %d values, want at most %d", kept, keptValues)
+	}
+}

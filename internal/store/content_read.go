@@ -229,24 +229,9 @@ type courseReader struct {
 	questions     parents[contentv1.Question]
 	bankQuestions parents[contentv1.BankQuestion]
 
-	// The lists of each parent, gathered as their rows are read and handed
-	// out once all are (see children).
-	moduleLessons   *children[contentv1.Module, *contentv1.Lesson]
-	moduleQuizzes   *children[contentv1.Module, *contentv1.Quiz]
-	lessonQuizzes   *children[contentv1.Lesson, *contentv1.Quiz]
-	quizQuestions   *children[contentv1.Quiz, *contentv1.Question]
-	questionOptions *children[contentv1.Question, *contentv1.Option]
-	bankOptions     *children[contentv1.BankQuestion, *contentv1.Option]
-	competencyIDs   *children[contentv1.Lesson, string]
-
-	newModule       slab[contentv1.Module]
-	newLesson       slab[contentv1.Lesson]
-	newQuiz         slab[contentv1.Quiz]
-	newQuestion     slab[contentv1.Question]
-	newOption       slab[contentv1.Option]
-	newCompetency   slab[contentv1.Competency]
-	newBankQuestion slab[contentv1.BankQuestion]
-	newFAQ          slab[contentv1.FaqEntry]
+	// The messages and lists the reader allocates: its own, or, for a course
+	// whose text is pooled, pooled with it (see readerMemory).
+	*readerMemory
 
 	// text holds the ids' text (PostgreSQL sends the ids in binary) and every
 	// text column: the Blocks of the call's context, which its transport
@@ -333,8 +318,7 @@ func (p *parents[T]) get(id uuid.UUID) (*T, bool) {
 // were gathered in, with no room to grow, and an element of a parent whose
 // list is already handed out is appended to it. Appending each element to its
 // parent's list as it came took three allocations for a question's four
-// options; a pooled reader's children come from a pool with their arrays
-// (see childPool), and make none.
+// options; pooled with their arrays (see readerMemory), children make none.
 type children[P, E any] struct {
 	parents  []*P
 	elements []E
@@ -372,150 +356,111 @@ func (r *courseReader) handOut() {
 	r.competencyIDs.handOut(func(l *contentv1.Lesson) *[]string { return &l.CompetencyIds })
 }
 
-// childPool keeps emptied children with their arrays, up to maxPooledChildren
-// elements (a large course's are left to the collector).
-type childPool[P, E any] struct {
-	free sync.Pool // *children[P, E]
-}
-
-const maxPooledChildren = 16 << 10
-
-func (p *childPool[P, E]) get() *children[P, E] {
-	if c, ok := p.free.Get().(*children[P, E]); ok {
-		return c
-	}
-	return &children[P, E]{}
-}
-
-// put clears c, so that nothing it held stays reachable through the pool, and
-// keeps it unless its arrays are over maxPooledChildren.
-func (p *childPool[P, E]) put(c *children[P, E]) {
+// reset empties c for another course, keeping its arrays unless they are over
+// maxPooledChildren elements (a large course's are left to the collector).
+func (c *children[P, E]) reset() {
 	if cap(c.elements) > maxPooledChildren {
+		*c = children[P, E]{}
 		return
 	}
 	clear(c.parents)
 	clear(c.elements)
 	c.parents, c.elements = c.parents[:0], c.elements[:0]
-	p.free.Put(c)
 }
+
+const maxPooledChildren = 16 << 10
 
 // slab hands out zeroed values of T from shared chunks, which grow from 8 to
 // 512 values: one allocation for many small messages that live and die together.
-// A slab with a pool takes chunks of slabChunk values from it instead, and
-// gives them back cleared at release.
+// After reset it hands out the same chunks again.
 type slab[T any] struct {
-	free  []T
-	next  int
-	pool  *slabPool[T]
-	taken []*[slabChunk]T
+	chunks [][]T // every chunk made; the first used are in use
+	used   int
+	free   []T // what is left of chunks[used-1]
 }
 
 func (s *slab[T]) new() *T {
 	if len(s.free) == 0 {
-		s.refill()
+		if s.used == len(s.chunks) {
+			n := 8
+			if s.used > 0 {
+				n = min(2*len(s.chunks[s.used-1]), 512)
+			}
+			s.chunks = append(s.chunks, make([]T, n))
+		}
+		s.free = s.chunks[s.used]
+		s.used++
 	}
 	v := &s.free[0]
 	s.free = s.free[1:]
 	return v
 }
 
-func (s *slab[T]) refill() {
-	if s.pool == nil {
-		s.next = min(max(2*s.next, 8), 512)
-		s.free = make([]T, s.next)
-		return
-	}
-	chunk, ok := s.pool.free.Get().(*[slabChunk]T)
-	if !ok {
-		chunk = new([slabChunk]T)
-	}
-	s.taken = append(s.taken, chunk)
-	s.free = chunk[:]
-}
-
-// release clears the chunks s took from its pool, so that nothing they held
-// stays reachable through the pool, and gives back up to keptChunks of them
-// (those of a large course are left to the collector). A value s handed out
-// reads as empty from then on.
-func (s *slab[T]) release() {
-	for i, chunk := range s.taken {
-		if i < keptChunks {
-			clear(chunk[:])
-			s.pool.free.Put(chunk)
+// reset clears the values s handed out, so that nothing they held stays
+// reachable, and keeps up to keptValues of them to hand out again (those of
+// a large course are left to the collector). A value s handed out reads as
+// empty from then on.
+func (s *slab[T]) reset() {
+	kept, values := 0, 0
+	for i, chunk := range s.chunks[:s.used] {
+		clear(chunk)
+		if values += len(chunk); values <= keptValues {
+			kept = i + 1
 		}
-		s.taken[i] = nil
 	}
-	s.taken, s.free = s.taken[:0], nil
+	clear(s.chunks[kept:])
+	s.chunks, s.used, s.free = s.chunks[:kept], 0, nil
 }
 
-// slabChunk is how many values a chunk of a pooled slab holds.
-const slabChunk = 128
+// keptValues is how many values a slab keeps at most through reset.
+const keptValues = 2048
 
-// keptChunks is how many chunks a slab gives back to its pool at most.
-const keptChunks = 16
-
-// slabPool keeps cleared chunks of values of T for slabs.
-type slabPool[T any] struct {
-	free sync.Pool // *[slabChunk]T
-}
-
-// messagePools are the pools of the readers' slabs (see courseReader.pooled).
-var messagePools struct {
-	modules       slabPool[contentv1.Module]
-	lessons       slabPool[contentv1.Lesson]
-	quizzes       slabPool[contentv1.Quiz]
-	questions     slabPool[contentv1.Question]
-	options       slabPool[contentv1.Option]
-	competencies  slabPool[contentv1.Competency]
-	bankQuestions slabPool[contentv1.BankQuestion]
-	faqs          slabPool[contentv1.FaqEntry]
-
-	moduleLessons   childPool[contentv1.Module, *contentv1.Lesson]
-	moduleQuizzes   childPool[contentv1.Module, *contentv1.Quiz]
-	lessonQuizzes   childPool[contentv1.Lesson, *contentv1.Quiz]
-	quizQuestions   childPool[contentv1.Quiz, *contentv1.Question]
-	questionOptions childPool[contentv1.Question, *contentv1.Option]
-	bankOptions     childPool[contentv1.BankQuestion, *contentv1.Option]
-	competencyIDs   childPool[contentv1.Lesson, string]
-}
-
-// pooled makes the reader's slabs take their chunks from the pools, and
-// give them back when text is released: the course then lives exactly as
-// long as its text, which its caller releases once it has written the course
-// out (see ReadCourse). Allocating the messages of each export anew, and
+// readerMemory is what a reader allocates for a course: its messages, from
+// slabs, and the lists of their parents, gathered as children. A reader of a
+// course whose text is pooled (see ReadCourse) takes its memory from
+// readerMemories and gives it back, cleared, at the text's Release: the course
+// then lives exactly as long as its text, which its caller releases once it
+// has written the course out. Allocating the messages of each export anew, and
 // collecting them, was a tenth of a small export's CPU.
-func (r *courseReader) pooled() {
-	p := &messagePools
-	r.newModule.pool, r.newLesson.pool, r.newQuiz.pool, r.newQuestion.pool = &p.modules, &p.lessons, &p.quizzes, &p.questions
-	r.newOption.pool, r.newCompetency.pool, r.newBankQuestion.pool, r.newFAQ.pool = &p.options, &p.competencies, &p.bankQuestions, &p.faqs
-	r.moduleLessons, r.moduleQuizzes, r.lessonQuizzes = p.moduleLessons.get(), p.moduleQuizzes.get(), p.lessonQuizzes.get()
-	r.quizQuestions, r.questionOptions, r.bankOptions = p.quizQuestions.get(), p.questionOptions.get(), p.bankOptions.get()
-	r.competencyIDs = p.competencyIDs.get()
-	r.text.OnRelease(func() {
-		p.moduleLessons.put(r.moduleLessons)
-		p.moduleQuizzes.put(r.moduleQuizzes)
-		p.lessonQuizzes.put(r.lessonQuizzes)
-		p.quizQuestions.put(r.quizQuestions)
-		p.questionOptions.put(r.questionOptions)
-		p.bankOptions.put(r.bankOptions)
-		p.competencyIDs.put(r.competencyIDs)
-		r.newModule.release()
-		r.newLesson.release()
-		r.newQuiz.release()
-		r.newQuestion.release()
-		r.newOption.release()
-		r.newCompetency.release()
-		r.newBankQuestion.release()
-		r.newFAQ.release()
-	})
+type readerMemory struct {
+	newModule       slab[contentv1.Module]
+	newLesson       slab[contentv1.Lesson]
+	newQuiz         slab[contentv1.Quiz]
+	newQuestion     slab[contentv1.Question]
+	newOption       slab[contentv1.Option]
+	newCompetency   slab[contentv1.Competency]
+	newBankQuestion slab[contentv1.BankQuestion]
+	newFAQ          slab[contentv1.FaqEntry]
+
+	moduleLessons   children[contentv1.Module, *contentv1.Lesson]
+	moduleQuizzes   children[contentv1.Module, *contentv1.Quiz]
+	lessonQuizzes   children[contentv1.Lesson, *contentv1.Quiz]
+	quizQuestions   children[contentv1.Quiz, *contentv1.Question]
+	questionOptions children[contentv1.Question, *contentv1.Option]
+	bankOptions     children[contentv1.BankQuestion, *contentv1.Option]
+	competencyIDs   children[contentv1.Lesson, string]
 }
 
-// unpooled gives the reader children of its own, which the collector frees.
-func (r *courseReader) unpooled() {
-	r.moduleLessons, r.moduleQuizzes, r.lessonQuizzes = &children[contentv1.Module, *contentv1.Lesson]{},
-		&children[contentv1.Module, *contentv1.Quiz]{}, &children[contentv1.Lesson, *contentv1.Quiz]{}
-	r.quizQuestions, r.questionOptions = &children[contentv1.Quiz, *contentv1.Question]{}, &children[contentv1.Question, *contentv1.Option]{}
-	r.bankOptions, r.competencyIDs = &children[contentv1.BankQuestion, *contentv1.Option]{}, &children[contentv1.Lesson, string]{}
+var readerMemories = sync.Pool{New: func() any { return new(readerMemory) }}
+
+// recycle clears m and gives it back to readerMemories.
+func (m *readerMemory) recycle() {
+	m.newModule.reset()
+	m.newLesson.reset()
+	m.newQuiz.reset()
+	m.newQuestion.reset()
+	m.newOption.reset()
+	m.newCompetency.reset()
+	m.newBankQuestion.reset()
+	m.newFAQ.reset()
+	m.moduleLessons.reset()
+	m.moduleQuizzes.reset()
+	m.lessonQuizzes.reset()
+	m.quizQuestions.reset()
+	m.questionOptions.reset()
+	m.bankOptions.reset()
+	m.competencyIDs.reset()
+	readerMemories.Put(m)
 }
 
 // readCourse reads the course in one pipelined batch (see the statements). On
@@ -525,10 +470,10 @@ func readCourse(ctx context.Context, conn *pgx.Conn, id uuid.UUID, entry *audit.
 	r := &courseReader{course: &contentv1.Course{}, text: textblock.FromContext(ctx),
 		checkUTF8: conn.PgConn().ParameterStatus("server_encoding") != "UTF8"}
 	if r.text == nil {
-		r.text = &textblock.Blocks{}
-		r.unpooled()
+		r.text, r.readerMemory = &textblock.Blocks{}, new(readerMemory)
 	} else {
-		r.pooled()
+		r.readerMemory = readerMemories.Get().(*readerMemory)
+		r.text.OnRelease(r.recycle)
 	}
 	// The course id as pgx encodes a uuid without a fallback: a uuid.UUID,
 	// a driver.Valuer, went through its text and a failed plan, twenty
