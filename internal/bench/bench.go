@@ -37,9 +37,11 @@ type Options struct {
 	Sizes []string
 	// Reps is how many times each timing is taken (the median is reported).
 	Reps int
-	// Clients and Duration shape the throughput runs.
+	// Clients, Duration and Rounds shape the throughput runs: Rounds of a
+	// run of Duration each of gRPC, REST and pgbench.
 	Clients  int
 	Duration time.Duration
+	Rounds   int
 	// Budget: apply the XL course (about 250 MiB) on a server held to 1 GiB.
 	Budget bool
 	Log    *slog.Logger
@@ -76,11 +78,17 @@ type Throughput struct {
 	PGBenchTransactions int
 	ServiceGRPCExports  int
 	ServiceRESTExports  int
-	Duration            time.Duration
-	// CPU per export, over both runs of each: of the server, of the clients
+	Duration            time.Duration // of each run
+	Rounds              int
+	// ByRound are the rates of each round, its three runs taken in turn.
+	ByRound []RoundRates
+	// CPU per export, over all the runs of each: of the server, of the clients
 	// (pgbench's own client for pgbench) and of PostgreSQL.
 	CPUGRPC, CPUREST, CPUPGBench CPUUse
 }
+
+// RoundRates are the rates of one round of throughput runs, per second.
+type RoundRates struct{ GRPC, REST, PGBench float64 }
 
 // Report is one run.
 type Report struct {

@@ -59,7 +59,8 @@ func (rep *Report) Write(w io.Writer) {
 		}
 	}
 	if t := rep.Throughput; t != nil {
-		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, two runs of %s each (gRPC, REST, pgbench, pgbench, REST, gRPC):\n\n", t.Clients, t.Duration)
+		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, %d rounds of a run of %s each (gRPC, REST, pgbench, then pgbench, REST, gRPC…):\n\n",
+			t.Clients, t.Rounds, t.Duration)
 		fmt.Fprintln(w, "| path | exports/s | vs pgbench | CPU per export: server | clients | PostgreSQL |")
 		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: |")
 		for _, row := range []struct {
@@ -76,9 +77,28 @@ func (rep *Report) Write(w io.Writer) {
 			fmt.Fprintf(w, "| %s | %.1f | %.0f%% | %s | %s | %s |\n", row.path, row.rate, 100*row.rate/t.PGBench,
 				server, cpuCell(row.cpu.Clients), cpuCell(row.cpu.Postgres))
 		}
+		lowGRPC, highGRPC := roundRatios(t.ByRound, func(r RoundRates) float64 { return r.GRPC })
+		lowREST, highREST := roundRatios(t.ByRound, func(r RoundRates) float64 { return r.REST })
+		fmt.Fprintf(w, "\nEach round's rate over its own pgbench run, lowest–highest: gRPC %.0f–%.0f%%, REST %.0f–%.0f%%.\n",
+			lowGRPC, highGRPC, lowREST, highREST)
 	}
 	fmt.Fprintln(w, "\nTimes are medians on a warm server. Peak RSS is measured on a freshly started server per operation: its peak")
 	fmt.Fprintln(w, "during the call above its RSS at rest before it, and in brackets that over the file size.")
+}
+
+// roundRatios are the lowest and highest of rate over pgbench's rate, in %,
+// among rounds.
+func roundRatios(rounds []RoundRates, rate func(RoundRates) float64) (low, high float64) {
+	for i, r := range rounds {
+		ratio := 100 * rate(r) / r.PGBench
+		if i == 0 || ratio < low {
+			low = ratio
+		}
+		if i == 0 || ratio > high {
+			high = ratio
+		}
+	}
+	return low, high
 }
 
 // cpuCell is a CPU time per export, in µs.

@@ -24,3 +24,25 @@ func TestWriteShowsTheSpreadOfEachRepetition(t *testing.T) {
 		t.Errorf("report lacks %q:\n%s", want, out.String())
 	}
 }
+
+// TestWriteShowsEachRoundOverItsOwnPGBench: the throughput's rates over all
+// rounds sit beside the lowest and highest ratio of a round's rate to the
+// pgbench run of the same round.
+func TestWriteShowsEachRoundOverItsOwnPGBench(t *testing.T) {
+	rep := &Report{Throughput: &Throughput{
+		Clients: 16, Duration: 4 * time.Second, Rounds: 2, GRPC: 450, REST: 400, PGBench: 500,
+		ByRound: []RoundRates{{GRPC: 500, REST: 300, PGBench: 625}, {GRPC: 400, REST: 500, PGBench: 375}},
+	}}
+	var out strings.Builder
+	rep.Write(&out)
+	for _, want := range []string{
+		"16 concurrent clients, 2 rounds of a run of 4s each",
+		"| gRPC | 450.0 | 90% |",
+		"| REST | 400.0 | 80% |",
+		"gRPC 80–107%, REST 48–133%.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}

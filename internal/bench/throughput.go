@@ -10,13 +10,13 @@ import (
 	"time"
 )
 
-// runsEach is how many times throughput runs each of gRPC, REST and pgbench.
-const runsEach = 2
-
-// throughput runs gRPC, REST and pgbench twice each, in the order gRPC, REST,
-// pgbench, pgbench, REST, gRPC, and reports the rates over both runs: a drift
-// of the machine during the measure (this one's rates move by a third from one
-// minute to the next) weighs on the three alike.
+// throughput runs gRPC, REST and pgbench Rounds times each, for Duration each
+// time: in a round, in the order gRPC, REST, pgbench, and in the next in the
+// mirrored order (gRPC, REST, pgbench, pgbench, REST, gRPC, gRPC…). It reports
+// the rates over all rounds, and each round's ratios to its pgbench run, which
+// ran within seconds of them. This machine's speed moves by a tenth from one
+// second to the next, and by a third from one minute to the next: short runs
+// taken in turn weigh that on the three alike.
 func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	if r.sCourse == "" {
 		return nil, nil
@@ -24,46 +24,47 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	if err := r.settle(ctx, r.pool); err != nil {
 		return nil, err
 	}
-	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration}
+	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration, Rounds: r.opt.Rounds}
 	var cpuGRPC, cpuREST, cpuPGBench CPUUse
-	grpcRun := func() error {
-		return r.withCPU(&cpuGRPC, func() error {
-			n, err := r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) })
-			t.ServiceGRPCExports += n
-			return err
-		})
-	}
-	restRun := func() error {
-		return r.withCPU(&cpuREST, func() error {
-			n, err := r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) })
-			t.ServiceRESTExports += n
-			return err
-		})
-	}
-	pgbenchRun := func() error {
-		return r.withCPU(&cpuPGBench, func() error {
-			tps, n, err := r.pgbench(ctx)
-			t.PGBench += tps / runsEach // pgbench's own rate, without its connections' start
-			t.PGBenchTransactions += n
-			return err
-		})
-	}
-	// Each runs runsEach times: in order, then in the mirrored order, and so on.
-	order := []func() error{grpcRun, restRun, pgbenchRun}
-	var runs []func() error
-	for k := range runsEach {
-		next := slices.Clone(order)
+	for k := range t.Rounds {
+		var round RoundRates
+		grpcRun := func() error {
+			return r.withCPU(&cpuGRPC, func() error {
+				n, err := r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) })
+				t.ServiceGRPCExports += n
+				round.GRPC = float64(n) / r.opt.Duration.Seconds()
+				return err
+			})
+		}
+		restRun := func() error {
+			return r.withCPU(&cpuREST, func() error {
+				n, err := r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) })
+				t.ServiceRESTExports += n
+				round.REST = float64(n) / r.opt.Duration.Seconds()
+				return err
+			})
+		}
+		pgbenchRun := func() error {
+			return r.withCPU(&cpuPGBench, func() error {
+				tps, n, err := r.pgbench(ctx)
+				round.PGBench = tps // pgbench's own rate, without its connections' start
+				t.PGBenchTransactions += n
+				return err
+			})
+		}
+		runs := []func() error{grpcRun, restRun, pgbenchRun}
 		if k%2 == 1 {
-			slices.Reverse(next)
+			slices.Reverse(runs)
 		}
-		runs = append(runs, next...)
-	}
-	for _, run := range runs {
-		if err := run(); err != nil {
-			return nil, err
+		for _, run := range runs {
+			if err := run(); err != nil {
+				return nil, err
+			}
 		}
+		t.PGBench += round.PGBench / float64(t.Rounds)
+		t.ByRound = append(t.ByRound, round)
 	}
-	secs := runsEach * r.opt.Duration.Seconds()
+	secs := float64(t.Rounds) * r.opt.Duration.Seconds()
 	t.GRPC, t.REST = float64(t.ServiceGRPCExports)/secs, float64(t.ServiceRESTExports)/secs
 	t.CPUGRPC, t.CPUREST = cpuGRPC.per(t.ServiceGRPCExports), cpuREST.per(t.ServiceRESTExports)
 	t.CPUPGBench = cpuPGBench.per(t.PGBenchTransactions)
