@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,25 +15,54 @@ import (
 )
 
 // CPUUse is CPU time used by the server process, by this process and the
-// programs it ran (the clients, pgbench), and by PostgreSQL's processes.
+// programs it ran (the clients, pgbench), and by PostgreSQL's processes; and
+// what the server asked of the kernel meanwhile.
 type CPUUse struct {
 	Server, Clients, Postgres time.Duration
+	ServerKernel              KernelCalls
+}
+
+// KernelCalls counts a process's calls of read and write system calls
+// (/proc/PID/io's syscr and syscw, every thread's, those that exited too), and
+// its threads' context switches, voluntary (a thread that waits: for the
+// network, a futex, a sleep) and not (one that the kernel preempts), from
+// /proc/PID/task/*/status. On a machine that the server shares with
+// PostgreSQL, each of them costs the others' CPU too; unlike times, they do not
+// move with the machine's speed.
+type KernelCalls struct {
+	Reads, Writes, Voluntary, Involuntary float64
+}
+
+func (a KernelCalls) sub(b KernelCalls) KernelCalls {
+	return KernelCalls{a.Reads - b.Reads, a.Writes - b.Writes, a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary}
+}
+
+func (a KernelCalls) add(b KernelCalls) KernelCalls {
+	return KernelCalls{a.Reads + b.Reads, a.Writes + b.Writes, a.Voluntary + b.Voluntary, a.Involuntary + b.Involuntary}
+}
+
+func (a KernelCalls) per(n int) KernelCalls {
+	f := float64(n)
+	return KernelCalls{a.Reads / f, a.Writes / f, a.Voluntary / f, a.Involuntary / f}
 }
 
 func (a CPUUse) sub(b CPUUse) CPUUse {
-	return CPUUse{Server: a.Server - b.Server, Clients: a.Clients - b.Clients, Postgres: a.Postgres - b.Postgres}
+	return CPUUse{Server: a.Server - b.Server, Clients: a.Clients - b.Clients, Postgres: a.Postgres - b.Postgres,
+		ServerKernel: a.ServerKernel.sub(b.ServerKernel)}
 }
 
 func (a CPUUse) add(b CPUUse) CPUUse {
-	return CPUUse{Server: a.Server + b.Server, Clients: a.Clients + b.Clients, Postgres: a.Postgres + b.Postgres}
+	return CPUUse{Server: a.Server + b.Server, Clients: a.Clients + b.Clients, Postgres: a.Postgres + b.Postgres,
+		ServerKernel: a.ServerKernel.add(b.ServerKernel)}
 }
 
-// per is the CPU of each party for one of n calls.
+// per is the CPU of each party, and the server's calls, for one of n calls.
 func (a CPUUse) per(n int) CPUUse {
 	if n == 0 {
 		return CPUUse{}
 	}
-	return CPUUse{Server: a.Server / time.Duration(n), Clients: a.Clients / time.Duration(n), Postgres: a.Postgres / time.Duration(n)}
+	return CPUUse{Server: a.Server / time.Duration(n), Clients: a.Clients / time.Duration(n), Postgres: a.Postgres / time.Duration(n),
+		ServerKernel: a.ServerKernel.per(n)}
 }
 
 // cpuNow reads the CPU used so far. PostgreSQL's is the postmaster's, its
@@ -42,6 +72,9 @@ func (r *runner) cpuNow() (CPUUse, error) {
 	var u CPUUse
 	var err error
 	if u.Server, err = procCPU(r.server.Pid(), false); err != nil {
+		return u, err
+	}
+	if u.ServerKernel, err = kernelCalls(r.server.Pid()); err != nil {
 		return u, err
 	}
 	var self, children syscall.Rusage
@@ -96,6 +129,56 @@ func procCPU(pid int, children bool) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
+// kernelCalls reads pid's KernelCalls so far.
+func kernelCalls(pid int) (KernelCalls, error) {
+	var k KernelCalls
+	calls, err := procFields(fmt.Sprintf("/proc/%d/io", pid), "syscr:", "syscw:")
+	if err != nil {
+		return k, err
+	}
+	k.Reads, k.Writes = calls[0], calls[1]
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/[0-9]*/status", pid))
+	if err != nil {
+		return k, err
+	}
+	for _, path := range tasks {
+		switches, err := procFields(path, "voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")
+		if err != nil {
+			continue // a thread that has just exited
+		}
+		k.Voluntary += switches[0]
+		k.Involuntary += switches[1]
+	}
+	return k, nil
+}
+
+// procFields reads the values of the named lines ("name:   value") of a file
+// of /proc, in the order of names.
+func procFields(path string, names ...string) ([]float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(names))
+	found := 0
+	for line := range strings.Lines(string(b)) {
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			continue
+		}
+		if i := slices.Index(names, fields[0]); i >= 0 {
+			if out[i], err = strconv.ParseFloat(fields[1], 64); err != nil {
+				return nil, fmt.Errorf("%s: %s %w", path, fields[0], err)
+			}
+			found++
+		}
+	}
+	if found != len(names) {
+		return nil, fmt.Errorf("%s: want %v, found %d of them", path, names, found)
+	}
+	return out, nil
 }
 
 // procStat returns the fields of /proc/PID/stat after the command's name.

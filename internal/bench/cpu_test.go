@@ -51,3 +51,38 @@ func TestProcCPUReadsThisProcessAndItsChildren(t *testing.T) {
 		t.Errorf("children %v still hold %d after it exited", kids, child.Process.Pid)
 	}
 }
+
+// TestKernelCallsCountThisProcess: writes and reads of this process, and the
+// waits of one of its threads, show in its counts.
+func TestKernelCallsCountThisProcess(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	before, err := kernelCalls(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	for range 100 {
+		if _, err := w.Write(buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 20 {
+		time.Sleep(time.Millisecond) // a thread waits, for the runtime's timer
+	}
+	after, err := kernelCalls(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := after.sub(before)
+	if d.Writes < 100 || d.Reads < 100 || d.Voluntary < 10 {
+		t.Errorf("100 writes, 100 reads and 20 sleeps counted as %+v", d)
+	}
+}

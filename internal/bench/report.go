@@ -61,8 +61,8 @@ func (rep *Report) Write(w io.Writer) {
 	if t := rep.Throughput; t != nil {
 		fmt.Fprintf(w, "\nExport of the S course, %d concurrent clients, %d rounds of a run of %s each (gRPC, REST, pgbench, then pgbench, REST, gRPC…):\n\n",
 			t.Clients, t.Rounds, t.Duration)
-		fmt.Fprintln(w, "| path | exports/s | vs pgbench | CPU per export: server | clients | PostgreSQL |")
-		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Fprintln(w, "| path | exports/s | vs pgbench | CPU per export: server | clients | PostgreSQL | the server's reads, writes, voluntary and other context switches per export |")
+		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 		for _, row := range []struct {
 			path   string
 			rate   float64
@@ -70,12 +70,13 @@ func (rep *Report) Write(w io.Writer) {
 			server bool
 		}{{"gRPC", t.GRPC, t.CPUGRPC, true}, {"REST", t.REST, t.CPUREST, true},
 			{fmt.Sprintf("pgbench, the export's SQL (%d transactions)", t.PGBenchTransactions), t.PGBench, t.CPUPGBench, false}} {
-			server := "–" // the server is idle while pgbench runs
+			server, calls := "–", "–" // the server is idle while pgbench runs
 			if row.server {
-				server = cpuCell(row.cpu.Server)
+				k := row.cpu.ServerKernel
+				server, calls = cpuCell(row.cpu.Server), fmt.Sprintf("%.1f, %.1f, %.1f, %.1f", k.Reads, k.Writes, k.Voluntary, k.Involuntary)
 			}
-			fmt.Fprintf(w, "| %s | %.1f | %.0f%% | %s | %s | %s |\n", row.path, row.rate, 100*row.rate/t.PGBench,
-				server, cpuCell(row.cpu.Clients), cpuCell(row.cpu.Postgres))
+			fmt.Fprintf(w, "| %s | %.1f | %.0f%% | %s | %s | %s | %s |\n", row.path, row.rate, 100*row.rate/t.PGBench,
+				server, cpuCell(row.cpu.Clients), cpuCell(row.cpu.Postgres), calls)
 		}
 		lowGRPC, highGRPC := roundRatios(t.ByRound, func(r RoundRates) float64 { return r.GRPC })
 		lowREST, highREST := roundRatios(t.ByRound, func(r RoundRates) float64 { return r.REST })

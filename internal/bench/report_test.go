@@ -31,13 +31,14 @@ func TestWriteShowsTheSpreadOfEachRepetition(t *testing.T) {
 func TestWriteShowsEachRoundOverItsOwnPGBench(t *testing.T) {
 	rep := &Report{Throughput: &Throughput{
 		Clients: 16, Duration: 4 * time.Second, Rounds: 2, GRPC: 450, REST: 400, PGBench: 500,
+		CPUGRPC: CPUUse{Server: 1500 * time.Microsecond, ServerKernel: KernelCalls{Reads: 18, Writes: 9.25, Voluntary: 11, Involuntary: 6}},
 		ByRound: []RoundRates{{GRPC: 500, REST: 300, PGBench: 625}, {GRPC: 400, REST: 500, PGBench: 375}},
 	}}
 	var out strings.Builder
 	rep.Write(&out)
 	for _, want := range []string{
 		"16 concurrent clients, 2 rounds of a run of 4s each",
-		"| gRPC | 450.0 | 90% |",
+		"| gRPC | 450.0 | 90% | 1500 µs | 0 µs | 0 µs | 18.0, 9.2, 11.0, 6.0 |",
 		"| REST | 400.0 | 80% |",
 		"gRPC 80–107%, REST 48–133%.",
 	} {
