@@ -29,6 +29,10 @@ type encoder struct {
 	first bool // no member written yet in the current object or array
 	// checkUTF8: a string that is not UTF-8 is an error, as in protojson.
 	checkUTF8 bool
+	// whole, when not nil, is given the file's length before its one write,
+	// if the file fits in wholeAt bytes (see WriteWhole).
+	whole   func(n int)
+	written bool // w has been written to
 }
 
 // flushAt is how much the encoder buffers before writing to w.
@@ -41,21 +45,46 @@ const flushAt = 64 << 10
 // AppendExportResponse. An export's text comes from
 // store.ReadCourse, which guarantees it, and coursegen writes only UTF-8.
 func Write(w io.Writer, file *contentv1.CourseExport) error {
-	buf := writeBuffers.Get().(*[]byte)
-	defer writeBuffers.Put(buf)
-	e := &encoder{buf: (*buf)[:0], w: w}
+	return write(w, file, nil, &writeBuffers)
+}
+
+// WriteWhole renders file to w as Write does, except that it keeps up to
+// wholeAt bytes before it first writes: a file that fits is written in one
+// call of w.Write, and whole is given its length just before. An HTTP
+// response can then say its Content-Length and go out in one write, where
+// each of Write's writes becomes a chunk, and two system calls (net/http
+// buffers a chunk's header and sends the first 4 KiB with it). A larger file
+// is written as Write writes it, from its first wholeAt bytes on.
+func WriteWhole(w io.Writer, file *contentv1.CourseExport, whole func(n int)) error {
+	return write(w, file, whole, &wholeBuffers)
+}
+
+// wholeAt is how much WriteWhole keeps before its first write: the S course's
+// file is half of it.
+const wholeAt = 1 << 20
+
+func write(w io.Writer, file *contentv1.CourseExport, whole func(int), buffers *sync.Pool) error {
+	buf := buffers.Get().(*[]byte)
+	defer buffers.Put(buf)
+	e := &encoder{buf: (*buf)[:0], w: w, whole: whole}
 	e.courseExport(file)
 	e.buf = append(e.buf, '\n')
 	e.flush(true)
 	return e.err
 }
 
-// writeBuffers are Write's buffers: one per export would be most of what a
-// small course's export allocates.
-var writeBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, flushAt+4<<10)
-	return &b
-}}
+// writeBuffers are Write's buffers, and wholeBuffers WriteWhole's: one per
+// export would be most of what a small course's export allocates.
+var (
+	writeBuffers = sync.Pool{New: func() any {
+		b := make([]byte, 0, flushAt+4<<10)
+		return &b
+	}}
+	wholeBuffers = sync.Pool{New: func() any {
+		b := make([]byte, 0, wholeAt+4<<10)
+		return &b
+	}}
+)
 
 // marshalFile renders file in memory.
 func marshalFile(file *contentv1.CourseExport, sizeHint int) ([]byte, error) {
@@ -66,11 +95,21 @@ func marshalFile(file *contentv1.CourseExport, sizeHint int) ([]byte, error) {
 }
 
 func (e *encoder) flush(force bool) {
-	if e.w == nil || e.err != nil || (!force && len(e.buf) < flushAt) {
+	if e.w == nil || e.err != nil {
 		return
 	}
+	at := flushAt
+	if e.whole != nil && !e.written {
+		at = wholeAt
+	}
+	if !force && len(e.buf) < at {
+		return
+	}
+	if force && e.whole != nil && !e.written {
+		e.whole(len(e.buf))
+	}
 	_, e.err = e.w.Write(e.buf)
-	e.buf = e.buf[:0]
+	e.buf, e.written = e.buf[:0], true
 }
 
 // newline starts a line indented by two spaces per depth, copied from

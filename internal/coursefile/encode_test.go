@@ -136,3 +136,55 @@ func TestApplyResponseMatchesProtojson(t *testing.T) {
 		t.Fatalf("WriteApplyResponse of %d bytes differs (err %v)", len(whole), err)
 	}
 }
+
+// writeCalls records each call of Write.
+type writeCalls struct {
+	bytes.Buffer
+	calls int
+}
+
+func (w *writeCalls) Write(p []byte) (int, error) {
+	w.calls++
+	return w.Buffer.Write(p)
+}
+
+// TestWriteWholeWritesASmallFileAtOnce: WriteWhole writes what Write writes;
+// a file of up to 1 MiB in one call, after telling its length, and a larger
+// one in many calls, without telling a length.
+func TestWriteWholeWritesASmallFileAtOnce(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		file  *contentv1.CourseExport
+		whole bool
+	}{
+		{"S", coursegen.Generate(coursegen.S, 7), true},
+		{"M", coursegen.Generate(coursegen.M, 7), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var want bytes.Buffer
+			if err := coursefile.Write(&want, tt.file); err != nil {
+				t.Fatal(err)
+			}
+			var got writeCalls
+			told := -1
+			err := coursefile.WriteWhole(&got, tt.file, func(n int) {
+				if got.calls != 0 {
+					t.Error("length told after a write")
+				}
+				told = n
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("WriteWhole wrote %d bytes unlike Write's %d", got.Len(), want.Len())
+			}
+			switch {
+			case tt.whole && (got.calls != 1 || told != want.Len()):
+				t.Errorf("%d bytes in %d writes, length told %d: want one write, told", want.Len(), got.calls, told)
+			case !tt.whole && (told != -1 || got.calls < want.Len()/(1<<20)):
+				t.Errorf("%d bytes in %d writes, length told %d: want it streamed, untold", want.Len(), got.calls, told)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
@@ -19,8 +20,10 @@ const exportPattern = "/gestor/export/course/{course_id}"
 
 // exportRoute serves GET /gestor/export/course/{course_id} in place of the
 // generated handler, through the same chain, so that the file is written as it
-// is encoded (coursefile.Write) instead of rendered whole first: an L course is
-// 85 MiB of JSON.
+// is encoded (coursefile.WriteWhole) instead of rendered whole first: an L
+// course is 85 MiB of JSON. A file of up to 1 MiB (the S course's is half of
+// it) goes out whole, with its Content-Length: net/http wrote each chunk of a
+// streamed file with two system calls, eighteen for an S export, against two.
 type exportRoute struct {
 	mux     *runtime.ServeMux
 	srv     *intercepted
@@ -41,7 +44,9 @@ func (rt *exportRoute) export(w http.ResponseWriter, r *http.Request, params map
 		func(ctx context.Context) (proto.Message, error) { return rt.srv.ExportCourse(ctx, req) },
 		func(ctx context.Context, _ runtime.Marshaler, resp proto.Message) {
 			out := &countingWriter{w: w}
-			if err := writeStreamed(ctx, w, func() error { return coursefile.Write(out, resp.(*contentv1.ExportCourseResponse).GetFile()) }); err != nil {
+			file := resp.(*contentv1.ExportCourseResponse).GetFile()
+			whole := func(n int) { w.Header().Set("Content-Length", strconv.Itoa(n)) }
+			if err := writeStreamed(ctx, w, func() error { return coursefile.WriteWhole(out, file, whole) }); err != nil {
 				rt.log.Warn("writing an export failed", "err", err) // the status is sent: the client sees a cut file
 			}
 			rt.metrics.ExportSent(metrics.TransportREST, int(out.n))

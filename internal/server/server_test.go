@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,6 +240,11 @@ func TestExportOverGRPCAndRESTIsTheSameFile(t *testing.T) {
 	resp, body := e.get(t, "/gestor/export/course/"+e.demoID)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+
+	// A small file goes out whole, with its length.
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("Content-Length %d and Transfer-Encoding %v for a body of %d bytes", resp.ContentLength, resp.TransferEncoding, len(body))
 	}
 
 	// The HTTP body is exactly the file: a CourseExport, nothing around it.
@@ -545,4 +551,38 @@ func TestCORS(t *testing.T) {
 type errorBody struct {
 	Code, Message, Path, Status string
 	Report                      json.RawMessage
+}
+
+// TestRESTExportOfALargeCourseIsStreamed: a file over the size that REST sends
+// whole (1 MiB) is written as it is encoded, in chunks, and is the same file
+// as over gRPC.
+func TestRESTExportOfALargeCourseIsStreamed(t *testing.T) {
+	t.Parallel()
+	e := startWith(t, options{maxRequestBytes: 16 << 20})
+	applied, err := e.client.ApplyImport(context.Background(), &contentv1.ApplyImportRequest{
+		Source: &contentv1.ApplyImportRequest_FileJson{FileJson: largeFile(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcResp, err := e.client.ExportCourse(context.Background(), &contentv1.ExportCourseRequest{CourseId: applied.GetCourseId()},
+		grpc.MaxCallRecvMsgSize(16<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.get(t, "/gestor/export/course/"+applied.GetCourseId())
+	if resp.StatusCode != http.StatusOK || len(body) < 2<<20 {
+		t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if resp.ContentLength != -1 || !slices.Equal(resp.TransferEncoding, []string{"chunked"}) {
+		t.Errorf("Content-Length %d and Transfer-Encoding %v: want the file streamed in chunks", resp.ContentLength, resp.TransferEncoding)
+	}
+	var restFile contentv1.CourseExport
+	if err := protojson.Unmarshal(body, &restFile); err != nil {
+		t.Fatal(err)
+	}
+	grpcFile := grpcResp.GetFile()
+	restFile.ExportedAt, grpcFile.ExportedAt = nil, nil
+	if diff := cmp.Diff(grpcFile, &restFile, protocmp.Transform()); diff != "" {
+		t.Errorf("gRPC and REST files differ (-grpc +rest):\n%s", diff)
+	}
 }

@@ -51,7 +51,7 @@ func BenchmarkExportS(b *testing.B) {
 			responses.Put(out)
 			return nil
 		}},
-		{"rest", func(e *transfer.Export) error { return coursefile.Write(io.Discard, e.File) }},
+		{"rest", func(e *transfer.Export) error { return coursefile.WriteWhole(io.Discard, e.File, func(int) {}) }}, // as the server writes it
 	}
 	var text textblock.Pool
 	for _, r := range renders {
