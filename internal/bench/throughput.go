@@ -28,22 +28,19 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 	var cpuGRPC, cpuREST, cpuPGBench CPUUse
 	for k := range t.Rounds {
 		var round RoundRates
-		grpcRun := func() error {
-			return r.withCPU(&cpuGRPC, func() error {
-				n, err := r.hammer(ctx, func(ctx context.Context) error { return r.grpcExport(ctx, r.sCourse) })
-				t.ServiceGRPCExports += n
-				round.GRPC = float64(n) / r.opt.Duration.Seconds()
-				return err
-			})
+		// serviceRun hammers the server with call, one export a call.
+		serviceRun := func(cpu *CPUUse, exports *int, rate *float64, call func(context.Context, string) error) func() error {
+			return func() error {
+				return r.withCPU(cpu, func() error {
+					n, err := r.hammer(ctx, func(ctx context.Context) error { return call(ctx, r.sCourse) })
+					*exports += n
+					*rate = float64(n) / r.opt.Duration.Seconds()
+					return err
+				})
+			}
 		}
-		restRun := func() error {
-			return r.withCPU(&cpuREST, func() error {
-				n, err := r.hammer(ctx, func(ctx context.Context) error { return r.restExport(ctx, r.sCourse) })
-				t.ServiceRESTExports += n
-				round.REST = float64(n) / r.opt.Duration.Seconds()
-				return err
-			})
-		}
+		grpcRun := serviceRun(&cpuGRPC, &t.ServiceGRPCExports, &round.GRPC, r.grpcExport)
+		restRun := serviceRun(&cpuREST, &t.ServiceRESTExports, &round.REST, r.restExport)
 		pgbenchRun := func() error {
 			return r.withCPU(&cpuPGBench, func() error {
 				tps, n, err := r.pgbench(ctx)

@@ -98,14 +98,14 @@ func (e *encoder) flush(force bool) {
 	if e.w == nil || e.err != nil {
 		return
 	}
-	at := flushAt
-	if e.whole != nil && !e.written {
+	holding, at := e.whole != nil && !e.written, flushAt // holding: the file may yet go out whole
+	if holding {
 		at = wholeAt
 	}
 	if !force && len(e.buf) < at {
 		return
 	}
-	if force && e.whole != nil && !e.written {
+	if force && holding {
 		e.whole(len(e.buf))
 	}
 	_, e.err = e.w.Write(e.buf)
