@@ -29,18 +29,13 @@ func (r *runner) startServer(ctx context.Context, env ...string) error {
 	if err != nil {
 		return err
 	}
-	r.conn, err = r.dial()
+	r.conn, err = grpc.NewClient(r.server.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
 	if err != nil {
 		return err
 	}
 	r.client = contentv1.NewContentTransferServiceClient(r.conn)
 	return nil
-}
-
-// dial makes a connection to the server's gRPC port.
-func (r *runner) dial() (*grpc.ClientConn, error) {
-	return grpc.NewClient(r.server.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
 }
 
 func (r *runner) stopServer() {

@@ -180,13 +180,8 @@ func (r *runner) restImport(ctx context.Context, op string, file []byte) error {
 // grpcExport exports a course over gRPC and reads the response without
 // parsing it (discardCodec).
 func (r *runner) grpcExport(ctx context.Context, courseID string) error {
-	return grpcExportOn(r.authed(ctx), r.conn, courseID)
-}
-
-// grpcExportOn is grpcExport on conn; ctx carries the call's token.
-func grpcExportOn(ctx context.Context, conn *grpc.ClientConn, courseID string) error {
 	var resp receivedBytes
-	err := conn.Invoke(ctx, contentv1.ContentTransferService_ExportCourse_FullMethodName,
+	err := r.conn.Invoke(r.authed(ctx), contentv1.ContentTransferService_ExportCourse_FullMethodName,
 		&contentv1.ExportCourseRequest{CourseId: courseID}, &resp, grpc.ForceCodecV2(discardCodec{}))
 	if err == nil && resp.n == 0 {
 		return errors.New("gRPC export: empty response")

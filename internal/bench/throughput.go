@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"google.golang.org/grpc"
 )
 
 // throughput runs gRPC, REST and pgbench Rounds times each, for Duration each
@@ -27,35 +25,22 @@ func (r *runner) throughput(ctx context.Context) (*Throughput, error) {
 		return nil, err
 	}
 	t := &Throughput{Clients: r.opt.Clients, Duration: r.opt.Duration, Rounds: r.opt.Rounds}
-	conns, err := r.clientConns()
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
 	var cpuGRPC, cpuREST, cpuPGBench CPUUse
 	for k := range t.Rounds {
 		var round RoundRates
 		// serviceRun hammers the server with call, one export a call.
-		serviceRun := func(cpu *CPUUse, exports *int, rate *float64, call func(ctx context.Context, client int) error) func() error {
+		serviceRun := func(cpu *CPUUse, exports *int, rate *float64, call func(context.Context, string) error) func() error {
 			return func() error {
 				return r.withCPU(cpu, func() error {
-					n, err := r.hammer(ctx, call)
+					n, err := r.hammer(ctx, func(ctx context.Context) error { return call(ctx, r.sCourse) })
 					*exports += n
 					*rate = float64(n) / r.opt.Duration.Seconds()
 					return err
 				})
 			}
 		}
-		grpcRun := serviceRun(&cpuGRPC, &t.ServiceGRPCExports, &round.GRPC, func(ctx context.Context, client int) error {
-			return grpcExportOn(r.authed(ctx), conns[client], r.sCourse)
-		})
-		restRun := serviceRun(&cpuREST, &t.ServiceRESTExports, &round.REST, func(ctx context.Context, _ int) error {
-			return r.restExport(ctx, r.sCourse)
-		})
+		grpcRun := serviceRun(&cpuGRPC, &t.ServiceGRPCExports, &round.GRPC, r.grpcExport)
+		restRun := serviceRun(&cpuREST, &t.ServiceRESTExports, &round.REST, r.restExport)
 		pgbenchRun := func() error {
 			return r.withCPU(&cpuPGBench, func() error {
 				tps, n, err := r.pgbench(ctx)
@@ -100,28 +85,8 @@ func (r *runner) withCPU(sum *CPUUse, fn func() error) error {
 	return nil
 }
 
-// clientConns are the gRPC connections of the throughput runs, one for each
-// client, as each REST client keeps its own connection: Clients clients, not
-// one client's streams over one connection (one reader and one writer in the
-// server for them all).
-func (r *runner) clientConns() ([]*grpc.ClientConn, error) {
-	conns := make([]*grpc.ClientConn, r.opt.Clients)
-	for i := range conns {
-		c, err := r.dial()
-		if err != nil {
-			for _, c := range conns[:i] {
-				c.Close()
-			}
-			return nil, err
-		}
-		conns[i] = c
-	}
-	return conns, nil
-}
-
-// hammer runs call from Clients goroutines, numbered from 0, for Duration and
-// counts the calls.
-func (r *runner) hammer(ctx context.Context, call func(ctx context.Context, client int) error) (int, error) {
+// hammer runs call from Clients goroutines for Duration and counts the calls.
+func (r *runner) hammer(ctx context.Context, call func(context.Context) error) (int, error) {
 	var done atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -129,12 +94,12 @@ func (r *runner) hammer(ctx context.Context, call func(ctx context.Context, clie
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	var wg sync.WaitGroup
-	for client := range r.opt.Clients {
+	for range r.opt.Clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if err := call(ctx, client); err != nil {
+				if err := call(ctx); err != nil {
 					// A call cut by the end of the run is not a failure; gRPC's own
 					// timer can fire a moment before the context's.
 					if ctx.Err() == nil && !time.Now().After(deadline.Add(-100*time.Millisecond)) {
