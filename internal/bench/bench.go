@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,8 +26,6 @@ import (
 	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
 	"github.com/educacao-continuada/content-transfer/internal/pgcluster"
-	"github.com/educacao-continuada/content-transfer/internal/store"
-	"github.com/educacao-continuada/content-transfer/internal/transfer"
 )
 
 // Options say what to measure.
@@ -52,7 +51,6 @@ type SizeResult struct {
 	Size                     string
 	FileBytes                int
 	Apply, Analyze           time.Duration
-	ExportService            time.Duration
 	ExportGRPC, ExportREST   time.Duration
 	CopyOut, CopyIn          time.Duration
 	PGRestore, PGDump        time.Duration
@@ -133,7 +131,6 @@ type runner struct {
 	cluster *pgcluster.Cluster
 	log     *slog.Logger
 	pool    *pgxpool.Pool
-	svc     *transfer.Service
 	server  *load.Replica
 	conn    *grpc.ClientConn
 	client  contentv1.ContentTransferServiceClient
@@ -167,8 +164,12 @@ func (r *runner) admin(ctx context.Context, sql string) error {
 // minutes on end (an analysis leaves its whole course as dead rows, an apply
 // as new ones), behind whichever steps it fell on, on a machine of two cores.
 // The baselines' databases are settled at the same points as the service's.
+// The benchmark's own process collects its garbage there too (the course it
+// just generated, the response it just read), so that its collector does not
+// run beside the next timed step, whether the service's or a baseline's.
 func (r *runner) settle(ctx context.Context, pool *pgxpool.Pool) error {
 	_, err := pool.Exec(ctx, "VACUUM (ANALYZE)")
+	runtime.GC()
 	return err
 }
 
@@ -203,7 +204,6 @@ func (r *runner) setUp(ctx context.Context) error {
 	if r.workDir, err = os.MkdirTemp("", "contentbench-"); err != nil {
 		return err
 	}
-	r.svc = transfer.New(store.New(r.pool), transfer.Config{Version: "bench", Environment: "bench", MaxFileBytes: maxRequest})
 	r.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: r.opt.Clients}}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {

@@ -31,7 +31,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		return coursefile.Marshal(c)
 	}
 	res := &SizeResult{Size: size}
-	var apply, analyze, exportSvc, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
+	var apply, analyze, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
 	var lastCourse string
 	for rep := range r.reps() {
 		pid := r.server.Pid()
@@ -75,22 +75,15 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		if err := r.settle(ctx, r.pool); err != nil { // the rows just applied
 			return nil, err
 		}
-		start := time.Now()
-		export, err := r.svc.ExportCourse(ctx, courseID)
-		if err == nil {
-			_, err = coursefile.Marshal(export.File)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("service export: %w", err)
-		}
-		exportSvc = append(exportSvc, time.Since(start))
-
 		d, _, err = measure(pid, func() error { return r.grpcExport(ctx, courseID) })
 		if err != nil {
 			return nil, fmt.Errorf("gRPC export: %w", err)
 		}
 		exportGRPC = append(exportGRPC, d)
 
+		if err := r.settle(ctx, r.pool); err != nil { // as before the gRPC export
+			return nil, err
+		}
 		d, _, err = measure(pid, func() error { return r.restExport(ctx, courseID) })
 		if err != nil {
 			return nil, fmt.Errorf("REST export: %w", err)
@@ -109,6 +102,8 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		copyIn, pgRestore, pgDump = append(copyIn, b.CopyIn), append(pgRestore, b.PGRestore), append(pgDump, b.PGDump)
 		res.Reps = append(res.Reps, RepTimes{Apply: apply[rep], Analyze: analyze[rep], ExportGRPC: exportGRPC[rep],
 			ExportREST: exportREST[rep], PGRestore: b.PGRestore, PGDump: b.PGDump})
+		r.log.Info("measured", "size", size, "rep", rep+1, "apply", apply[rep], "pg_restore", b.PGRestore, "copy_in", b.CopyIn,
+			"analyze", analyze[rep], "export_grpc", exportGRPC[rep], "export_rest", exportREST[rep], "pg_dump", b.PGDump)
 	}
 	// Memory: each operation once more, each on a fresh server. The apply imports
 	// new content, so that it creates everything, as the timed ones did.
@@ -138,7 +133,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	if res.PeakREST, err = r.peakOnFreshServer(ctx, func() error { return r.restExport(ctx, lastCourse) }); err != nil {
 		return nil, err
 	}
-	res.Apply, res.Analyze, res.ExportService = median(apply), median(analyze), median(exportSvc)
+	res.Apply, res.Analyze = median(apply), median(analyze)
 	res.ExportGRPC, res.ExportREST, res.CopyOut, res.CopyIn = median(exportGRPC), median(exportREST), median(copyOut), median(copyIn)
 	res.PGRestore, res.PGDump = median(pgRestore), median(pgDump)
 	return res, nil
