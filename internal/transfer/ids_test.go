@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -12,7 +13,8 @@ import (
 )
 
 func TestNewIDs(t *testing.T) {
-	a, b := makeNewIDs(0), makeNewIDs(0)
+	start := time.Date(2026, 12, 4, 18, 30, 0, 123_000_000, time.UTC)
+	a, b := newIDsAt(0, start), newIDsAt(0, start)
 	var made []string
 	for i := range 3000 { // more than one block of text
 		id, ordinal := a.next(fmt.Sprint("arquivo-", i))
@@ -27,8 +29,11 @@ func TestNewIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for i, id := range made {
 		u, err := uuid.Parse(id)
-		if err != nil || u.Version() != 8 || u.Variant() != uuid.RFC4122 || u.String() != id {
+		if err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 || u.String() != id {
 			t.Fatalf("id %d %q: version %v, variant %v, err %v", i, id, u.Version(), u.Variant(), err)
+		}
+		if at := time.Unix(u.Time().UnixTime()); !at.Equal(start) {
+			t.Fatalf("id %d %q says it was made at %v, not at the import's start %v", i, id, at, start)
 		}
 		if seen[id] {
 			t.Fatalf("id %d %q made twice", i, id)
@@ -50,6 +55,12 @@ func TestNewIDs(t *testing.T) {
 		}
 	}
 	if other[:28] == made[0][:28] {
-		t.Error("two imports share their random bits")
+		t.Error("two imports started in the same millisecond share their random bits")
+	}
+	// A later import's ids sort after every id of an earlier one, its first
+	// one included: its rows go to the right edge of each index.
+	later, _ := newIDsAt(0, start.Add(time.Millisecond)).next("arquivo-0")
+	if later <= made[len(made)-1] {
+		t.Errorf("the first id of a later import, %s, does not sort after the last of an earlier one, %s", later, made[len(made)-1])
 	}
 }
