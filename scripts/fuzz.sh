@@ -24,11 +24,20 @@ grep -rl --include='*_test.go' '^func Fuzz' internal cmd | sort | while read -r 
     for attempt in 1 2; do
       echo "fuzz $pkg $target ($fuzztime)"
       log=$(mktemp)
-      if timeout --kill-after=10s $((seconds + 120)) \
-        go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" 2>&1 | tee "$log"; then
+      began=$SECONDS
+      { rc=0
+        timeout --kill-after=10s $((seconds + 120)) \
+          go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" 2>&1 || rc=$?
+        echo "$rc" > "$log.rc"; } | tee "$log"
+      rc=$(cat "$log.rc")
+      rm -f "$log.rc"
+      if [ "$rc" = 0 ]; then
         rm -f "$log"
         break
       fi
+      # A failure that printed nothing of its own (it happened once, after 24 s)
+      # still says how go test ended and when.
+      echo "fuzz $pkg $target: go test exited with status $rc after $((SECONDS - began)) s (124: stopped by timeout)"
       if [ "$attempt" = 1 ] && grep -q '^    context deadline exceeded$' "$log" &&
         ! grep -q 'Failing input written to' "$log"; then
         echo "fuzz $pkg $target: the coordinator's deadline race (go.dev/issue/75804), once more"
