@@ -40,12 +40,10 @@ func makeNewIDs(capacity int) *newIDs { return newIDsAt(capacity, time.Now()) }
 // newIDsAt makes the ids of an import started at start.
 func newIDsAt(capacity int, start time.Time) *newIDs {
 	n := &newIDs{fileIDs: make([]string, 0, capacity)}
-	var ms [8]byte
-	binary.BigEndian.PutUint64(ms[:], uint64(start.UnixMilli()))
-	copy(n.prefix[:6], ms[2:])
-	_, _ = rand.Read(n.prefix[6:])        // never fails (crypto/rand)
-	n.prefix[6] = n.prefix[6]&0x0f | 0x70 // version 7
-	n.prefix[8] = n.prefix[8]&0x3f | 0x80 // variant 10 (RFC 9562)
+	binary.BigEndian.PutUint64(n.prefix[:8], uint64(start.UnixMilli())<<16) // 48 bits of milliseconds
+	_, _ = rand.Read(n.prefix[6:])                                          // never fails (crypto/rand)
+	n.prefix[6] = n.prefix[6]&0x0f | 0x70                                   // version 7
+	n.prefix[8] = n.prefix[8]&0x3f | 0x80                                   // variant 10 (RFC 9562)
 	return n
 }
 
