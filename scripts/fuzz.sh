@@ -25,12 +25,10 @@ grep -rl --include='*_test.go' '^func Fuzz' internal cmd | sort | while read -r 
       echo "fuzz $pkg $target ($fuzztime)"
       log=$(mktemp)
       began=$SECONDS
-      { rc=0
-        timeout --kill-after=10s $((seconds + 120)) \
-          go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" 2>&1 || rc=$?
-        echo "$rc" > "$log.rc"; } | tee "$log"
-      rc=$(cat "$log.rc")
-      rm -f "$log.rc"
+      rc=0
+      timeout --kill-after=10s $((seconds + 120)) \
+        go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" 2>&1 | tee "$log" ||
+        rc=${PIPESTATUS[0]}
       if [ "$rc" = 0 ]; then
         rm -f "$log"
         break
