@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,12 +85,17 @@ type dbBaselines struct {
 	// the rows into a fresh migrated database, foreign keys checked (no
 	// --disable-triggers).
 	PGRestore time.Duration
+	// PGRestoreInPlace: the same pg_restore into the service's own database,
+	// where the apply wrote the rows, once they are deleted again: the
+	// database as the apply found it, its other courses and all.
+	PGRestoreInPlace time.Duration
 	// PGDump: pg_dump --data-only of a database holding exactly the rows.
 	PGDump time.Duration
 }
 
-// baselines times COPY in, pg_dump and pg_restore of the rows in dump.
-func (r *runner) baselines(ctx context.Context, dump map[string][]byte) (*dbBaselines, error) {
+// baselines times COPY in, pg_dump and pg_restore of the rows in dump, which
+// are those of the course and batch given, applied into the service's database.
+func (r *runner) baselines(ctx context.Context, dump map[string][]byte, courseID, batchID string) (*dbBaselines, error) {
 	b := &dbBaselines{}
 	pool, name, drop, err := r.scratchDB(ctx)
 	if err != nil {
@@ -147,7 +153,77 @@ func (r *runner) baselines(ctx context.Context, dump map[string][]byte) (*dbBase
 		return nil, err
 	}
 	b.PGRestore = time.Since(start)
+
+	// And into the service's database, in place of the applied rows.
+	applied, err := r.courseRows(ctx, courseID, batchID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.deleteApplied(ctx, courseID, batchID); err != nil {
+		return nil, err
+	}
+	if err := r.settle(ctx, r.pool); err != nil { // as before the apply
+		return nil, err
+	}
+	start = time.Now()
+	if err := r.pgTool(ctx, "pg_restore", "--data-only", "--single-transaction", "--exit-on-error", "-d", benchDB, archive); err != nil {
+		return nil, err
+	}
+	b.PGRestoreInPlace = time.Since(start)
+	restored, err := r.courseRows(ctx, courseID, batchID)
+	if err != nil {
+		return nil, err
+	}
+	if !maps.Equal(restored, applied) {
+		return nil, fmt.Errorf("pg_restore in place: the course's rows by table were %v as applied, %v as restored", applied, restored)
+	}
 	return b, nil
+}
+
+// courseRows counts the rows copyOut takes of a course and its batch, by table.
+func (r *runner) courseRows(ctx context.Context, courseID, batchID string) (map[string]int, error) {
+	counts := map[string]int{}
+	err := pgx.BeginTxFunc(ctx, r.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('bench.course', $1, true), set_config('bench.batch', $2, true)`, courseID, batchID); err != nil {
+			return err
+		}
+		for _, t := range courseTables {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM ("+t.rows+") rows").Scan(&n); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			counts[t.name] = n
+		}
+		return nil
+	})
+	return counts, err
+}
+
+// deleteApplied deletes from the service's database exactly the rows that
+// copyOut takes of a course and its batch: the course with its content, the
+// competencies its lessons teach with their question bank, and the batch.
+func (r *runner) deleteApplied(ctx context.Context, courseID, batchID string) error {
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var taught []string
+		if err := tx.QueryRow(ctx, `
+SELECT coalesce(array_agg(DISTINCT lc.competency_id::text), '{}') FROM lesson_competencies lc
+JOIN lessons l ON l.id = lc.lesson_id JOIN modules m ON m.id = l.module_id WHERE m.course_id = $1`, courseID).Scan(&taught); err != nil {
+			return err
+		}
+		for _, del := range []struct {
+			sql string
+			arg any
+		}{
+			{`DELETE FROM courses WHERE id = $1`, courseID},                 // its content, by cascade
+			{`DELETE FROM competencies WHERE id = ANY($1::uuid[])`, taught}, // their bank, by cascade
+			{`DELETE FROM import_batches WHERE id = $1`, batchID},
+		} {
+			if _, err := tx.Exec(ctx, del.sql, del.arg); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // scratchDB creates a fresh migrated database; drop removes it.

@@ -54,6 +54,7 @@ type SizeResult struct {
 	ExportGRPC, ExportREST   time.Duration
 	CopyOut, CopyIn          time.Duration
 	PGRestore, PGDump        time.Duration
+	PGRestoreInPlace         time.Duration
 	PeakApply, PeakAnalyze   int64 // bytes above idle RSS, over gRPC
 	PeakApplyREST            int64
 	PeakAnalyzeREST          int64
@@ -66,7 +67,7 @@ type SizeResult struct {
 // RepTimes are one repetition's timings of one size, taken within seconds
 // of each other.
 type RepTimes struct {
-	Apply, Analyze, ExportGRPC, ExportREST, PGRestore, PGDump time.Duration
+	Apply, Analyze, ExportGRPC, ExportREST, PGRestore, PGRestoreInPlace, PGDump time.Duration
 }
 
 // Throughput is the export rate of the S course under concurrent clients.

@@ -31,7 +31,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 		return coursefile.Marshal(c)
 	}
 	res := &SizeResult{Size: size}
-	var apply, analyze, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgDump []time.Duration
+	var apply, analyze, exportGRPC, exportREST, copyOut, copyIn, pgRestore, pgRestoreInPlace, pgDump []time.Duration
 	var lastCourse string
 	for rep := range r.reps() {
 		pid := r.server.Pid()
@@ -95,14 +95,15 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 			return nil, fmt.Errorf("COPY out: %w", err)
 		}
 		copyOut = append(copyOut, dOut)
-		b, err := r.baselines(ctx, dump)
+		b, err := r.baselines(ctx, dump, courseID, applied.GetImportBatchId())
 		if err != nil {
 			return nil, fmt.Errorf("baselines: %w", err)
 		}
 		copyIn, pgRestore, pgDump = append(copyIn, b.CopyIn), append(pgRestore, b.PGRestore), append(pgDump, b.PGDump)
+		pgRestoreInPlace = append(pgRestoreInPlace, b.PGRestoreInPlace)
 		res.Reps = append(res.Reps, RepTimes{Apply: apply[rep], Analyze: analyze[rep], ExportGRPC: exportGRPC[rep],
-			ExportREST: exportREST[rep], PGRestore: b.PGRestore, PGDump: b.PGDump})
-		r.log.Info("measured", "size", size, "rep", rep+1, "apply", apply[rep], "pg_restore", b.PGRestore, "copy_in", b.CopyIn,
+			ExportREST: exportREST[rep], PGRestore: b.PGRestore, PGRestoreInPlace: b.PGRestoreInPlace, PGDump: b.PGDump})
+		r.log.Info("measured", "size", size, "rep", rep+1, "apply", apply[rep], "pg_restore", b.PGRestore, "pg_restore_in_place", b.PGRestoreInPlace, "copy_in", b.CopyIn,
 			"analyze", analyze[rep], "export_grpc", exportGRPC[rep], "export_rest", exportREST[rep], "pg_dump", b.PGDump)
 	}
 	// Memory: each operation once more, each on a fresh server. The apply imports
@@ -135,7 +136,7 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	}
 	res.Apply, res.Analyze = median(apply), median(analyze)
 	res.ExportGRPC, res.ExportREST, res.CopyOut, res.CopyIn = median(exportGRPC), median(exportREST), median(copyOut), median(copyIn)
-	res.PGRestore, res.PGDump = median(pgRestore), median(pgDump)
+	res.PGRestore, res.PGRestoreInPlace, res.PGDump = median(pgRestore), median(pgRestoreInPlace), median(pgDump)
 	return res, nil
 }
 
