@@ -60,7 +60,7 @@ func (r *runner) copyOut(ctx context.Context, courseID, batchID string) (map[str
 		return nil, 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
-	if _, err := tx.Exec(ctx, `SELECT set_config('bench.course', $1, true), set_config('bench.batch', $2, true)`, courseID, batchID); err != nil {
+	if err := selectCourse(ctx, tx, courseID, batchID); err != nil {
 		return nil, 0, err
 	}
 	for _, t := range courseTables {
@@ -148,11 +148,9 @@ func (r *runner) baselines(ctx context.Context, dump map[string][]byte, courseID
 		return nil, err
 	}
 	defer dropTarget()
-	start = time.Now()
-	if err := r.pgTool(ctx, "pg_restore", "--data-only", "--single-transaction", "--exit-on-error", "-d", target, archive); err != nil {
+	if b.PGRestore, err = r.restore(ctx, target, archive); err != nil {
 		return nil, err
 	}
-	b.PGRestore = time.Since(start)
 
 	// And into the service's database, in place of the applied rows.
 	applied, err := r.courseRows(ctx, courseID, batchID)
@@ -165,11 +163,9 @@ func (r *runner) baselines(ctx context.Context, dump map[string][]byte, courseID
 	if err := r.settle(ctx, r.pool); err != nil { // as before the apply
 		return nil, err
 	}
-	start = time.Now()
-	if err := r.pgTool(ctx, "pg_restore", "--data-only", "--single-transaction", "--exit-on-error", "-d", benchDB, archive); err != nil {
+	if b.PGRestoreInPlace, err = r.restore(ctx, benchDB, archive); err != nil {
 		return nil, err
 	}
-	b.PGRestoreInPlace = time.Since(start)
 	restored, err := r.courseRows(ctx, courseID, batchID)
 	if err != nil {
 		return nil, err
@@ -180,11 +176,26 @@ func (r *runner) baselines(ctx context.Context, dump map[string][]byte, courseID
 	return b, nil
 }
 
+// restore times pg_restore of archive into the database db: data only, in one
+// transaction, foreign keys checked (no --disable-triggers).
+func (r *runner) restore(ctx context.Context, db, archive string) (time.Duration, error) {
+	start := time.Now()
+	err := r.pgTool(ctx, "pg_restore", "--data-only", "--single-transaction", "--exit-on-error", "-d", db, archive)
+	return time.Since(start), err
+}
+
+// selectCourse sets, for the rest of tx, the course and batch whose rows the
+// queries of courseTables select.
+func selectCourse(ctx context.Context, tx pgx.Tx, courseID, batchID string) error {
+	_, err := tx.Exec(ctx, `SELECT set_config('bench.course', $1, true), set_config('bench.batch', $2, true)`, courseID, batchID)
+	return err
+}
+
 // courseRows counts the rows copyOut takes of a course and its batch, by table.
 func (r *runner) courseRows(ctx context.Context, courseID, batchID string) (map[string]int, error) {
 	counts := map[string]int{}
 	err := pgx.BeginTxFunc(ctx, r.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('bench.course', $1, true), set_config('bench.batch', $2, true)`, courseID, batchID); err != nil {
+		if err := selectCourse(ctx, tx, courseID, batchID); err != nil {
 			return err
 		}
 		for _, t := range courseTables {
