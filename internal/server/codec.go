@@ -76,7 +76,7 @@ func (c fileCodec) Marshal(v any) (mem.BufferSlice, error) {
 // store.ReadCourse guarantees (a sixth of a small export's CPU). As in the stock
 // codec, a response above gRPC's pooling threshold is written into a pooled
 // buffer, which gRPC gives back once it is sent: up to maxDirtyBuffer, one of
-// exportBuffers, else one of gRPC's default pool.
+// exportBuffers, else one of largeExports.
 func marshalExport(r *contentv1.ExportCourseResponse) mem.BufferSlice {
 	var out mem.Buffer
 	b := coursefile.AppendExportResponse(nil, r, func(size int) []byte {
@@ -85,7 +85,7 @@ func marshalExport(r *contentv1.ExportCourseResponse) mem.BufferSlice {
 		}
 		var pool mem.BufferPool = exportBuffers
 		if size > maxDirtyBuffer {
-			pool = mem.DefaultBufferPool()
+			pool = largeExports
 		}
 		buf := pool.Get(size)
 		out = mem.NewBuffer(buf, pool)
@@ -104,8 +104,12 @@ func marshalExport(r *contentv1.ExportCourseResponse) mem.BufferSlice {
 // it sends, so these buffers are not cleared.
 var exportBuffers = &dirtyBuffers{}
 
-// maxDirtyBuffer is the largest buffer of exportBuffers (larger responses are
-// rare, and their clearing is small beside their export).
+// largeExports holds the responses of exports above maxDirtyBuffer while
+// gRPC sends them.
+var largeExports = &mappedBuffers{}
+
+// maxDirtyBuffer is the largest buffer of exportBuffers: larger responses
+// are rare, and each gets a buffer of largeExports.
 const maxDirtyBuffer = 4 << 20
 
 // dirtyBuffers is a mem.BufferPool of buffers of a power-of-two capacity, one

@@ -2,11 +2,15 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
@@ -187,19 +191,77 @@ func marshalBoth(t *testing.T, codec fileCodec, m proto.Message) (data mem.Buffe
 }
 
 // An export's response is written into buffers reused without clearing: each
-// must hold exactly proto's bytes, also after a larger response used it.
+// must hold exactly proto's bytes, also after a larger response used it. The
+// first, above maxDirtyBuffer, is written into a mapped buffer.
 func TestFileCodecEncodesExportsAsProtoDoes(t *testing.T) {
 	codec := newFileCodec(&fileBodies{}, func(int) {})
-	for _, modules := range []int{40, 30, 25, 2, 0} {
+	for i, modules := range []int{500, 40, 30, 25, 2, 0} {
 		shape := coursegen.S
 		shape.Modules = modules
 		resp := &contentv1.ExportCourseResponse{File: coursegen.Generate(shape, uint64(modules)), Filename: "curso.json"}
 		data, got, want := marshalBoth(t, codec, resp)
+		if i == 0 && len(want) <= maxDirtyBuffer {
+			t.Fatalf("%d modules: %d bytes, not above maxDirtyBuffer", modules, len(want))
+		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%d modules: the codec's bytes differ from proto's (%d, want %d bytes)", modules, len(got), len(want))
 		}
 		data.Free()
 	}
+}
+
+// A mapped buffer is unmapped when gRPC puts it back, and when it is dropped.
+func TestMappedBuffersAreUnmappedWhenPutOrDropped(t *testing.T) {
+	p := &mappedBuffers{}
+	size := 5<<20 + 3
+	buf := p.Get(size)
+	if len(*buf) != size || !isMapped(t, *buf) {
+		t.Fatalf("Get(%d): %d bytes, mapped %v", size, len(*buf), isMapped(t, *buf))
+	}
+	for i := range *buf {
+		(*buf)[i] = byte(i)
+	}
+	view := (*buf)[:1]
+	p.Put(buf)
+	if isMapped(t, view) {
+		t.Fatal("a buffer put back is still mapped")
+	}
+
+	view = func() []byte { return (*p.Get(size))[:1] }() // dropped: only a view of its first byte is kept
+	deadline := time.Now().Add(10 * time.Second)
+	for isMapped(t, view) {
+		if time.Now().After(deadline) {
+			t.Fatal("a dropped buffer is still mapped")
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	n := 0
+	p.cleanups.Range(func(any, any) bool { n++; return true })
+	if n != 0 {
+		t.Errorf("%d buffers still recorded", n)
+	}
+}
+
+// isMapped tells whether the first byte of b is in a mapping of this process
+// (read from /proc/self/maps, so that b's memory is not touched).
+func isMapped(t *testing.T, b []byte) bool {
+	t.Helper()
+	var addr uint64
+	if _, err := fmt.Sscanf(fmt.Sprintf("%p", &b[0]), "0x%x", &addr); err != nil {
+		t.Fatal(err)
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(maps)) {
+		var start, end uint64
+		if _, err := fmt.Sscanf(line, "%x-%x", &start, &end); err == nil && start <= addr && addr < end {
+			return true
+		}
+	}
+	return false
 }
 
 func TestDirtyBuffersAreAPowerOfTwoLargeEnough(t *testing.T) {

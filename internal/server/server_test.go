@@ -27,12 +27,15 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/backup"
 	"github.com/educacao-continuada/content-transfer/internal/backupdest"
+	"github.com/educacao-continuada/content-transfer/internal/coursefile"
+	"github.com/educacao-continuada/content-transfer/internal/coursegen"
 	"github.com/educacao-continuada/content-transfer/internal/dbpool"
 	"github.com/educacao-continuada/content-transfer/internal/demo"
 	"github.com/educacao-continuada/content-transfer/internal/integrity"
@@ -555,12 +558,19 @@ type errorBody struct {
 
 // TestRESTExportOfALargeCourseIsStreamed: a file over the size that REST sends
 // whole (1 MiB) is written as it is encoded, in chunks, and is the same file
-// as over gRPC.
+// as over gRPC, whose response (over maxDirtyBuffer) is sent from a mapped
+// buffer.
 func TestRESTExportOfALargeCourseIsStreamed(t *testing.T) {
 	t.Parallel()
 	e := startWith(t, options{maxRequestBytes: 16 << 20})
+	shape := coursegen.M
+	shape.Modules *= 3
+	file, err := coursefile.Marshal(coursegen.Generate(shape, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
 	applied, err := e.client.ApplyImport(context.Background(), &contentv1.ApplyImportRequest{
-		Source: &contentv1.ApplyImportRequest_FileJson{FileJson: largeFile(t)}})
+		Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -581,6 +591,9 @@ func TestRESTExportOfALargeCourseIsStreamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	grpcFile := grpcResp.GetFile()
+	if size := proto.Size(grpcResp); size <= 4<<20 { // maxDirtyBuffer
+		t.Fatalf("the gRPC response has %d bytes, not over maxDirtyBuffer", size)
+	}
 	restFile.ExportedAt, grpcFile.ExportedAt = nil, nil
 	if diff := cmp.Diff(grpcFile, &restFile, protocmp.Transform()); diff != "" {
 		t.Errorf("gRPC and REST files differ (-grpc +rest):\n%s", diff)
