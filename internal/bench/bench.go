@@ -21,7 +21,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
-	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/auth"
 	"github.com/educacao-continuada/content-transfer/internal/load"
 	"github.com/educacao-continuada/content-transfer/internal/migrations"
@@ -134,7 +133,6 @@ type runner struct {
 	pool    *pgxpool.Pool
 	server  *load.Replica
 	conn    *grpc.ClientConn
-	client  contentv1.ContentTransferServiceClient
 	// http keeps a connection per client alive, as browsers do: Go's default
 	// client keeps two per host, and the other clients of a throughput run
 	// would open a connection per request.

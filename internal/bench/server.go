@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	contentv1 "github.com/educacao-continuada/content-transfer/gen/educacao/content/v1"
 	"github.com/educacao-continuada/content-transfer/internal/load"
 )
 
@@ -34,7 +33,6 @@ func (r *runner) startServer(ctx context.Context, env ...string) error {
 	if err != nil {
 		return err
 	}
-	r.client = contentv1.NewContentTransferServiceClient(r.conn)
 	return nil
 }
 

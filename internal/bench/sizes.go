@@ -140,13 +140,19 @@ func (r *runner) measureSize(ctx context.Context, size string) (*SizeResult, err
 	return res, nil
 }
 
+// analyze and apply send the file as its own bytes (fileRequest), as the REST
+// client sends its body, rather than copied into a new message for each call.
 func (r *runner) analyze(ctx context.Context, file []byte) error {
-	_, err := r.client.AnalyzeImport(r.authed(ctx), &contentv1.AnalyzeImportRequest{Source: &contentv1.AnalyzeImportRequest_FileJson{FileJson: file}})
-	return err
+	var resp contentv1.AnalyzeImportResponse
+	return r.conn.Invoke(r.authed(ctx), contentv1.ContentTransferService_AnalyzeImport_FullMethodName,
+		&fileRequest{field: analyzeFileField, file: file}, &resp, grpc.ForceCodecV2(discardCodec{}))
 }
 
 func (r *runner) apply(ctx context.Context, file []byte) (*contentv1.ApplyImportResponse, error) {
-	return r.client.ApplyImport(r.authed(ctx), &contentv1.ApplyImportRequest{Source: &contentv1.ApplyImportRequest_FileJson{FileJson: file}})
+	var resp contentv1.ApplyImportResponse
+	err := r.conn.Invoke(r.authed(ctx), contentv1.ContentTransferService_ApplyImport_FullMethodName,
+		&fileRequest{field: applyFileField, file: file}, &resp, grpc.ForceCodecV2(discardCodec{}))
+	return &resp, err
 }
 
 // restImport posts the file to /gestor/import/analyze or /apply, as the
